@@ -1,0 +1,100 @@
+import { z } from 'zod';
+import { method, type ApiOf } from './define';
+import { BackendName, BackendPreference, EnhanceRequest, MethodId, OutputFormat } from './enhance';
+import { JobInfo } from './jobs';
+
+// Each domain owns one block of the map below. Front doors (HTTP, IPC, CLI) are generic over
+// the map: adding a method here is all it takes to expose it everywhere, validated by zod.
+
+export const ModelInfo = z.object({
+  id: MethodId,
+  family: z.enum(['interpolation', 'pretrained', 'zero-shot', 'adapt', 'user']),
+  label: z.string(),
+  scales: z.array(z.number()),
+  description: z.string(),
+  sizeBytes: z.number().optional(),
+  license: z.string().optional(),
+  source: z.string().optional(),
+  speed: z.string().optional(),
+});
+export type ModelInfo = z.infer<typeof ModelInfo>;
+
+export const BackendInfo = z.object({
+  active: BackendName,
+  preference: BackendPreference,
+  available: z.array(z.object({ name: BackendName, available: z.boolean(), reason: z.string().optional() })),
+});
+export type BackendInfo = z.infer<typeof BackendInfo>;
+
+export const AppInfo = z.object({
+  name: z.string(),
+  version: z.string(),
+  engineVersion: z.string(),
+  dataDir: z.string(),
+  outputsDir: z.string(),
+  limits: z.object({ maxInputMP: z.number(), maxOutputMP: z.number(), maxFileMB: z.number(), maxUploadMB: z.number() }),
+  desktop: z.boolean(),
+});
+export type AppInfo = z.infer<typeof AppInfo>;
+
+export const ImageItem = z.object({
+  id: z.string(),
+  name: z.string(),
+  path: z.string(),
+  width: z.number(),
+  height: z.number(),
+  format: z.string(),
+  bytes: z.number(),
+  addedAt: z.number(),
+  hasAlpha: z.boolean(),
+  bitDepth: z.union([z.literal(8), z.literal(16)]),
+});
+export type ImageItem = z.infer<typeof ImageItem>;
+
+export const Settings = z
+  .object({
+    backend: BackendPreference,
+    cacheMaxMB: z.number().int().min(16).max(1_000_000),
+    outputsDir: z.string().max(4096),
+    defaultFormat: z.union([OutputFormat, z.literal('same')]),
+    defaultQuality: z.number().int().min(1).max(100),
+    concurrency: z.number().int().min(1).max(8),
+  })
+  .strict();
+export type Settings = z.infer<typeof Settings>;
+
+const none = z.tuple([]);
+const id = z.string().min(1).max(200);
+
+export const appApi = {
+  'app.info': method(none, AppInfo),
+  'app.backend': method(none, BackendInfo),
+  'settings.get': method(none, Settings),
+  'settings.update': method(z.tuple([Settings.partial()]), Settings),
+};
+
+export const libraryApi = {
+  'library.list': method(none, z.array(ImageItem)),
+  /** Desktop and CLI: add photos by path (copied into nothing: originals stay where they are). */
+  'library.addPaths': method(z.tuple([z.array(z.string().min(1).max(4096)).min(1).max(10_000)]), z.array(ImageItem)),
+  'library.remove': method(z.tuple([id]), z.boolean()),
+};
+
+export const jobsApi = {
+  'jobs.enqueue': method(z.tuple([EnhanceRequest]), JobInfo),
+  'jobs.list': method(none, z.array(JobInfo)),
+  'jobs.get': method(z.tuple([id]), JobInfo),
+  'jobs.cancel': method(z.tuple([id]), JobInfo),
+  'jobs.retry': method(z.tuple([id]), JobInfo),
+  'models.list': method(none, z.array(ModelInfo)),
+};
+
+export const studioApi = {
+  ...appApi,
+  ...libraryApi,
+  ...jobsApi,
+};
+
+export type StudioApiMap = typeof studioApi;
+export type StudioApi = ApiOf<StudioApiMap>;
+export type StudioMethod = keyof StudioApiMap;

@@ -1,0 +1,86 @@
+import { z } from 'zod';
+
+/** Interpolation methods; everything else is a learned model id from the model registry. */
+export const CLASSICAL_METHODS = ['nearest', 'bilinear', 'bicubic', 'lanczos'] as const;
+export type ClassicalMethod = (typeof CLASSICAL_METHODS)[number];
+
+/** Method ids: classical, 'zssr', 'esrgan-slim|medium|thick', 'adapt', or 'user:<name>' models. */
+export const MethodId = z
+  .string()
+  .min(1)
+  .max(80)
+  .regex(/^[a-z0-9][a-z0-9:._-]*$/i, 'method ids are letters, digits and : . _ -');
+export type MethodId = z.infer<typeof MethodId>;
+
+export const QualityPreset = z.enum(['draft', 'balanced', 'max']);
+export type QualityPreset = z.infer<typeof QualityPreset>;
+
+export const BackendName = z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+export type BackendName = z.infer<typeof BackendName>;
+export const BackendPreference = z.union([BackendName, z.literal('auto')]);
+export type BackendPreference = z.infer<typeof BackendPreference>;
+
+/**
+ * ZSSR settings, named as in the source document's config.json so a user's file works as is.
+ * All optional: the quality preset fills what is missing.
+ */
+export const ZssrConfig = z
+  .object({
+    in_channels: z.number().int().min(1).max(4),
+    model_width: z.number().int().min(1).max(256),
+    model_depth: z.number().int().min(2).max(32),
+    model_kernel_size: z.number().int().min(1).max(9),
+    lr: z.number().positive().max(1),
+    lr_stop: z.number().positive().max(1),
+    lr_decay: z.number().positive().max(1),
+    lr_decay_ratio: z.number().positive(),
+    lr_decay_range: z.number().int().positive(),
+    lr_decay_step: z.number().int().positive(),
+    num_epochs: z.number().int().positive().max(100000),
+    crop_size: z.number().int().min(8).max(1024),
+    patch_size: z.number().int().min(16).max(4096),
+    scale_factor: z.number().min(1).max(8),
+    scale_times: z.number().int().min(1).max(8),
+    noise_std: z.number().min(0).max(1),
+    ensemble: z.boolean(),
+    back_projection: z.boolean(),
+    kernel_path: z.string().max(4096),
+  })
+  .partial()
+  .strict();
+export type ZssrConfig = z.infer<typeof ZssrConfig>;
+
+export const OutputFormat = z.enum(['jpeg', 'png', 'webp', 'avif', 'tiff']);
+export type OutputFormat = z.infer<typeof OutputFormat>;
+
+export const OutputOptions = z
+  .object({
+    /** Folder for outputs; default: the studio's outputs folder (or the input's folder in the CLI). */
+    dir: z.string().min(1).max(4096).optional(),
+    /** Default: same family as the input (JPEG stays JPEG, 16-bit TIFF stays 16-bit TIFF). */
+    format: OutputFormat.optional(),
+    quality: z.number().int().min(1).max(100).optional(),
+    bitDepth: z.union([z.literal(8), z.literal(16)]).optional(),
+    /** Replace an existing output file (never the input itself). */
+    overwrite: z.boolean().optional(),
+  })
+  .strict();
+export type OutputOptions = z.infer<typeof OutputOptions>;
+
+export const EnhanceRequest = z
+  .object({
+    /** Absolute path of the original photo (library item paths included). */
+    input: z.string().min(1).max(4096),
+    method: MethodId,
+    scale: z.number().min(1).max(16),
+    preset: QualityPreset.optional(),
+    zssr: ZssrConfig.optional(),
+    backend: BackendPreference.optional(),
+    output: OutputOptions.optional(),
+    /** Export preset ids (several deliverables in one run); see presets. */
+    exportPresets: z.array(z.string().min(1).max(200)).max(16).optional(),
+    /** Skip the per-image model cache (learned methods only). */
+    noCache: z.boolean().optional(),
+  })
+  .strict();
+export type EnhanceRequest = z.infer<typeof EnhanceRequest>;

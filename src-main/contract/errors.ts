@@ -1,0 +1,88 @@
+// Error codes are part of the contract: every front door (CLI, HTTP, IPC) reports them verbatim,
+// and the UI maps them to plain words. Add codes here, never ad-hoc strings elsewhere.
+export const ERROR_CODES = [
+  'E_INVALID_ARGUMENT', // a payload failed validation
+  'E_NOT_FOUND', // unknown job / image / preset / watch id
+  'E_FILE_NOT_FOUND',
+  'E_EMPTY_FILE',
+  'E_UNSUPPORTED_FORMAT', // not an image, or a format this build cannot decode/encode
+  'E_CORRUPT_IMAGE', // truncated or damaged image data
+  'E_INPUT_TOO_LARGE', // input pixel count above the limit (decompression bombs)
+  'E_FILE_TOO_LARGE', // input bytes above the limit
+  'E_OUTPUT_TOO_LARGE', // output megapixels above the limit, refused before any work
+  'E_WOULD_OVERWRITE', // the output would replace an original
+  'E_PATH_NOT_ALLOWED', // a path outside the studio's own folders
+  'E_CANCELLED',
+  'E_WORKER_CRASHED',
+  'E_BACKEND_UNAVAILABLE',
+  'E_MODEL_NOT_FOUND',
+  'E_TRAINING_FAILED',
+  'E_DATASET_INVALID',
+  'E_PRESET_INVALID',
+  'E_CONFIG_INVALID',
+  'E_PAYLOAD_TOO_LARGE',
+  'E_UNSUPPORTED_MEDIA_TYPE',
+  'E_FORBIDDEN_SENDER',
+  'E_CACHE_CORRUPT',
+  'E_WATCH_SOURCE_MISSING',
+  'E_INTERNAL',
+] as const;
+
+export type ErrorCode = (typeof ERROR_CODES)[number];
+
+export interface ErrorPayload {
+  code: ErrorCode;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+/** The one error type that crosses every boundary. `message` is for people; `code` for programs. */
+export class StudioError extends Error {
+  readonly code: ErrorCode;
+  readonly details?: Record<string, unknown>;
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'StudioError';
+    this.code = code;
+    if (details !== undefined) this.details = details;
+  }
+  toPayload(): ErrorPayload {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+export function isErrorCode(x: unknown): x is ErrorCode {
+  return typeof x === 'string' && (ERROR_CODES as readonly string[]).includes(x);
+}
+
+/** Any thrown value as a payload; unknown errors become E_INTERNAL with their message kept. */
+export function toErrorPayload(err: unknown): ErrorPayload {
+  if (err instanceof StudioError) return err.toPayload();
+  if (err && typeof err === 'object' && 'code' in err && isErrorCode((err as { code: unknown }).code)) {
+    const e = err as { code: ErrorCode; message?: unknown; details?: Record<string, unknown> };
+    return { code: e.code, message: String(e.message ?? e.code), ...(e.details ? { details: e.details } : {}) };
+  }
+  return { code: 'E_INTERNAL', message: err instanceof Error ? err.message : String(err) };
+}
+
+export function fromErrorPayload(p: ErrorPayload): StudioError {
+  return new StudioError(p.code, p.message, p.details);
+}
+
+/** Results cross process boundaries in this shape; the receiver rebuilds a StudioError. */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: ErrorPayload };
+
+export async function toResult<T>(fn: () => Promise<T> | T): Promise<Result<T>> {
+  try {
+    return { ok: true, value: await fn() };
+  } catch (err) {
+    return { ok: false, error: toErrorPayload(err) };
+  }
+}
+
+export function unwrapResult<T>(r: Result<T>): T {
+  if (r.ok) return r.value;
+  throw fromErrorPayload(r.error);
+}
