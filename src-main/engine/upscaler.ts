@@ -1,0 +1,51 @@
+import type { ModelInfo } from '../contract/api';
+import type { BackendName, BackendPreference, QualityPreset, ZssrConfig } from '../contract/enhance';
+import type { EngineRunOptions, FloatImage } from '../contract/image';
+
+/**
+ * Where learned methods keep per-image weights. The engine defines the shape; cache/ implements
+ * it on disk (the engine never knows where or how).
+ */
+export interface ModelStore {
+  /** Serialized weights + meta for a key, or undefined (a corrupt entry is dropped and reads as undefined). */
+  get(key: string): Promise<StoredModel | undefined>;
+  put(key: string, model: StoredModel): Promise<void>;
+  /** Most similar earlier entry for warm starts (same camera/lens/ISO band), if any. */
+  findSimilar?(hint: Record<string, string>): Promise<StoredModel | undefined>;
+}
+
+export interface StoredModel {
+  /** tfjs weight specs and their concatenated data (tf.io.ModelArtifacts-like). */
+  weightSpecs: { name: string; shape: number[]; dtype: 'float32' }[];
+  weightData: ArrayBuffer;
+  meta: Record<string, unknown>;
+}
+
+export interface EngineEvent {
+  backend?: BackendName;
+  cacheHit?: boolean;
+  message: string;
+}
+
+export interface UpscaleContext extends EngineRunOptions {
+  scale: number;
+  preset?: QualityPreset;
+  zssr?: ZssrConfig;
+  backend?: BackendPreference;
+  /** Per-image model cache for learned methods; absent = always train. */
+  store?: ModelStore;
+  /** Camera/lens/ISO hints from EXIF for warm starts. */
+  hints?: Record<string, string>;
+  onEvent?: (e: EngineEvent) => void;
+}
+
+/** One enhancement method. `upscale` returns an image exactly `round(w*scale) x round(h*scale)`. */
+export interface Upscaler {
+  info: ModelInfo;
+  upscale(img: FloatImage, ctx: UpscaleContext): Promise<FloatImage>;
+}
+
+/** Output size of an upscale, the same rule for every method. */
+export function outputSize(width: number, height: number, scale: number): { width: number; height: number } {
+  return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
+}
