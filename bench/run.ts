@@ -10,7 +10,10 @@ import { machineLine, type BenchContext } from './context';
 type Section = { run(ctx: BenchContext): Promise<string> };
 
 // name -> module. Each area adds one line.
-const SECTIONS: Record<string, () => Promise<Section>> = {};
+const SECTIONS: Record<string, () => Promise<Section>> = {
+  classical: () => import('./classical'),
+  watch: () => import('./watch'),
+};
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const mdPath = path.join(root, 'BENCHMARKS.md');

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { method, type ApiOf } from './define';
 import { BackendName, BackendPreference, EnhanceRequest, MethodId, OutputFormat } from './enhance';
 import { JobInfo } from './jobs';
+import { watchApi } from './watch';
+import { presetsApi } from './presets';
 
 // Each domain owns one block of the map below. Front doors (HTTP, IPC, CLI) are generic over
 // the map: adding a method here is all it takes to expose it everywhere, validated by zod.
@@ -93,6 +95,8 @@ export const studioApi = {
   ...appApi,
   ...libraryApi,
   ...jobsApi,
+  ...watchApi,
+  ...presetsApi,
 };
 
 export type StudioApiMap = typeof studioApi;

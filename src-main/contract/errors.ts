@@ -25,6 +25,7 @@ export const ERROR_CODES = [
   'E_FORBIDDEN_SENDER',
   'E_CACHE_CORRUPT',
   'E_WATCH_SOURCE_MISSING',
+  'E_LOCKED', // the data dir's journal is held by another running studio process
   'E_INTERNAL',
 ] as const;
 

@@ -82,4 +82,16 @@ export function currentBackend(): BackendName | undefined {
   return activeName;
 }
 
+let gradientsReady = false;
+/**
+ * Register tfjs's gradient functions (autodiff training on the native TensorFlow or cpu
+ * backends). tfjs-core's Node build leaves them out; the union package's Node build registers
+ * them into the shared registry. Loaded on first need: it takes ~0.2 s.
+ */
+export function ensureGradients(): void {
+  if (gradientsReady) return;
+  require('@tensorflow/tfjs');
+  gradientsReady = true;
+}
+
 export { tf };

@@ -2,9 +2,10 @@ import { StudioError } from '../contract/errors';
 import type { ModelInfo } from '../contract/api';
 import type { Upscaler } from './upscaler';
 import { classicalUpscalers } from './classical';
+import { zssrUpscalers } from './zssr';
 
 // Every method the studio offers, in menu order. Each family adds its list here (one line).
-const families: (() => Upscaler[])[] = [() => classicalUpscalers];
+const families: (() => Upscaler[])[] = [() => classicalUpscalers, () => zssrUpscalers];
 
 /** User-trained models register at run time (see train/). */
 const extra = new Map<string, Upscaler>();

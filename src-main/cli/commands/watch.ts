@@ -1,0 +1,200 @@
+// `studio watch <dir>`: a headless watched folder. Runs until Ctrl-C / SIGTERM, prints one line
+// per photo, and resumes from its journal when started again with the same folder and recipe.
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { MethodId, OutputFormat, QualityPreset } from '../../contract/enhance';
+import { StudioError } from '../../contract/errors';
+import { WatchRecipe, WatchSpec, type WatchInfo } from '../../contract/watch';
+import { childProcessSpawner } from '../../jobs/child-process';
+import { openJournal } from '../../jobs/journal';
+import { JobQueue } from '../../jobs/queue';
+import { ProcessWorkerHost } from '../../jobs/worker-host';
+import { WorkerPool } from '../../jobs/worker-pool';
+import { dataPaths, resolveDataDir } from '../../service/data-dir';
+import { shortHash, stableJson } from '../../watch/hash';
+import { describeReport, WatchManager } from '../../watch/manager';
+import { queuePort } from '../../watch/queue-port';
+import { defaultWorkerEntry } from '../../worker/entry';
+import type { Command } from '../main';
+
+const HELP = `Usage: studio watch <dir> --method M --scale S --out DIR [options]
+
+Watch a folder and enhance every photo that lands in it, exactly once. Runs until Ctrl-C
+(or SIGTERM) and prints one line per photo. Started again with the same folder and recipe,
+it resumes where it stopped: photos that arrived meanwhile are processed, finished ones are
+not redone, the one that was running is run again.
+
+Recipe:
+  --method M             nearest | bilinear | bicubic | lanczos | a model id (studio models)
+  --scale S              upscale factor, 1-16
+  --out DIR              output root (sub-folders of <dir> are mirrored below it)
+  --preset P             draft | balanced | max (learned methods)
+  --export-preset NAME   export preset id; repeat for several deliverables per photo
+  --format F             jpeg | png | webp | avif | tiff (default: same as the photo)
+  --quality Q            1-100
+
+Options:
+  --recursive            watch sub-folders too
+  --existing             also process photos already in <dir> when the watch is first
+                         started (default: only new ones)
+  --include GLOB         files to take, relative to <dir> (repeatable; default: image types)
+  --exclude GLOB         files or folders to leave alone (repeatable)
+  --concurrency N        photos processed at once (default 1)
+  --stable-ms MS         a file counts as completely written when its size has not changed
+                         for this long (default 1000)
+  --no-skip-duplicates   process a photo even when the same content was done before
+  --data-dir DIR         studio data folder (default: STUDIO_DATA_DIR or the user-data folder)
+
+Hidden and temporary files (.part, .crdownload, ~$..., .DS_Store) are never taken. Failed
+photos are listed with their error code; the watch goes on.`;
+
+function parse(argv: string[]) {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      method: { type: 'string' },
+      scale: { type: 'string' },
+      out: { type: 'string' },
+      preset: { type: 'string' },
+      'export-preset': { type: 'string', multiple: true },
+      format: { type: 'string' },
+      quality: { type: 'string' },
+      recursive: { type: 'boolean', default: false },
+      existing: { type: 'boolean', default: false },
+      include: { type: 'string', multiple: true },
+      exclude: { type: 'string', multiple: true },
+      concurrency: { type: 'string' },
+      'stable-ms': { type: 'string' },
+      'no-skip-duplicates': { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  const bad = (m: string) => new StudioError('E_INVALID_ARGUMENT', `${m}\n\n${HELP}`);
+  if (positionals.length !== 1) throw bad('give exactly one folder to watch');
+  if (!values.method) throw bad('--method is required');
+  if (!values.scale) throw bad('--scale is required');
+  if (!values.out) throw bad('--out is required');
+  const num = (name: string, v: string | undefined) => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isFinite(n)) throw bad(`--${name} must be a number, got '${v}'`);
+    return n;
+  };
+  const recipe = WatchRecipe.safeParse({
+    method: MethodId.parse(values.method),
+    scale: num('scale', values.scale),
+    outDir: path.resolve(values.out),
+    ...(values.preset ? { preset: QualityPreset.parse(values.preset) } : {}),
+    ...(values['export-preset']?.length ? { exportPresets: values['export-preset'] } : {}),
+    ...(values.format ? { format: OutputFormat.parse(values.format) } : {}),
+    ...(values.quality ? { quality: num('quality', values.quality) } : {}),
+  });
+  if (!recipe.success) throw bad(recipe.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; '));
+  const spec = WatchSpec.safeParse({
+    source: path.resolve(positionals[0]),
+    recipe: recipe.data,
+    options: {
+      recursive: values.recursive,
+      existing: values.existing,
+      skipDuplicates: !values['no-skip-duplicates'],
+      ...(values.include?.length ? { include: values.include } : {}),
+      ...(values.exclude?.length ? { exclude: values.exclude } : {}),
+      ...(values.concurrency ? { concurrency: num('concurrency', values.concurrency) } : {}),
+      ...(values['stable-ms'] ? { stableMs: num('stable-ms', values['stable-ms']) } : {}),
+    },
+  });
+  if (!spec.success) throw bad(spec.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+  const dataDir = values['data-dir'] ? path.resolve(values['data-dir']) : resolveDataDir();
+  return { spec: spec.data, dataDir };
+}
+
+function stamp(): string {
+  return new Date().toTimeString().slice(0, 8);
+}
+
+function summary(w: WatchInfo): string {
+  const c = w.counts;
+  return `${c.done} done, ${c.failed} failed, ${c.skipped} skipped, ${c.queued + c.running} waiting`;
+}
+
+export const command: Command = {
+  summary: 'watch a folder and enhance every photo dropped into it (headless, resumable)',
+  help: HELP,
+  async run(argv) {
+    const { spec, dataDir } = parse(argv);
+    const recipe = spec.recipe;
+    // Same folder + recipe = same watch: a rerun resumes its journal.
+    const id = `cli-${shortHash(`${spec.source}\n${stableJson(recipe)}`, 12)}`;
+    const paths = dataPaths(dataDir);
+    const concurrency = spec.options?.concurrency ?? 1;
+
+    // A self-contained engine for this watch: its own job journal beside the watch journal,
+    // so it can run next to the desktop studio on the same data folder.
+    const store = await openJournal(path.join(paths.watch, id, 'jobs.jsonl'), {
+      onWarning: (m) => console.error(`${stamp()} ${m}`),
+    });
+    const pool = new WorkerPool({
+      size: concurrency,
+      createHost: () => new ProcessWorkerHost(childProcessSpawner({ entry: defaultWorkerEntry() })),
+      runOptions: (job) => ({
+        outputsDir: recipe.outDir,
+        cacheDir: paths.cache,
+        presetsDir: paths.presets,
+        attempt: job.attempts ?? 1,
+      }),
+    });
+    pool.onLifecycle((e) => {
+      if (e.type === 'crash') console.error(`${stamp()} engine process ${e.pid ?? '?'} stopped: ${e.reason}`);
+    });
+    const queue = await JobQueue.open({ store, runner: pool, concurrency });
+    const watches = new WatchManager({
+      dataDir,
+      jobs: queuePort(queue, { forgetFinished: true }),
+      onFile: (r) => console.log(`${stamp()} ${describeReport(r)}`),
+      onEvent: (_id, message) => {
+        if (!/^(done|failed|skipped) /.test(message)) console.log(`${stamp()} ${message}`);
+      },
+      onError: (_id, err) => console.error(`${stamp()} ${(err as Error).message ?? String(err)}`),
+    });
+
+    let closing: Promise<void> | undefined;
+    const shutdown = () =>
+      (closing ??= (async () => {
+        await watches.close();
+        await queue.close(); // running jobs stay 'running' in the journal: rerun next time
+        await pool.dispose();
+      })());
+
+    try {
+      // Fail fast on a method the engine does not know (instead of one failure per photo).
+      const models = await pool.query('models');
+      const model = models.find((m) => m.id === recipe.method);
+      if (!model) {
+        throw new StudioError('E_MODEL_NOT_FOUND', `unknown method '${recipe.method}'; available: ${models.map((m) => m.id).join(', ')}`);
+      }
+      const w = await watches.add(spec, { persist: false, id });
+      const c = w.counts;
+      console.log(
+        `${stamp()} watching ${w.source}${w.options.recursive ? ' (with sub-folders)' : ''} (${recipe.method} x${recipe.scale}) -> ${recipe.outDir}` +
+          (c.total ? `; journal: ${summary(w)}` : ''),
+      );
+      if (w.state === 'waiting' && w.reason) console.log(`${stamp()} ${w.reason.message}`);
+    } catch (err) {
+      await shutdown();
+      throw err;
+    }
+
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGINT', () => resolve('SIGINT'));
+      process.once('SIGTERM', () => resolve('SIGTERM'));
+    });
+    // A second Ctrl-C while stopping quits at once (the journal is consistent at every moment).
+    process.once('SIGINT', () => process.exit(130));
+    const last = watches.list()[0];
+    console.log(`${stamp()} ${signal}: stopping (${last ? summary(last) : 'nothing done'})`);
+    await shutdown();
+    return 0;
+  },
+};

@@ -1,0 +1,60 @@
+// Word offsets of the C `Net` header (native/convnet.c): every field is 4 bytes, in this order.
+// The wasm module reports its own size and one offset so a mismatch fails loudly at start.
+export const MAXL = 32;
+
+const FIELDS: [string, number][] = [
+  ['depth', 1],
+  ['H', 1],
+  ['W', 1],
+  ['nthreads', 1],
+  ['cin', MAXL],
+  ['cout', MAXL],
+  ['w', MAXL],
+  ['b', MAXL],
+  ['gw', MAXL],
+  ['gb', MAXL],
+  ['wt', MAXL],
+  ['act', MAXL + 1],
+  ['dz', 2],
+  ['hr', 1],
+  ['params', 1],
+  ['grads', 1],
+  ['m', 1],
+  ['v', 1],
+  ['nparams', 1],
+  ['lr', 1],
+  ['beta1', 1],
+  ['beta2', 1],
+  ['eps', 1],
+  ['t', 1],
+  ['loss_part', 16],
+  ['loss', 1],
+  ['out', 1],
+  ['barrier_count', 1],
+  ['barrier_gen', 1],
+];
+
+export type HeaderField =
+  | 'depth' | 'H' | 'W' | 'nthreads' | 'cin' | 'cout' | 'w' | 'b' | 'gw' | 'gb' | 'wt' | 'act' | 'dz' | 'hr'
+  | 'params' | 'grads' | 'm' | 'v' | 'nparams' | 'lr' | 'beta1' | 'beta2' | 'eps' | 't' | 'loss_part' | 'loss'
+  | 'out' | 'barrier_count' | 'barrier_gen';
+
+export const OFFSET: Record<HeaderField, number> = (() => {
+  const o: Record<string, number> = {};
+  let at = 0;
+  for (const [name, n] of FIELDS) {
+    o[name] = at;
+    at += n;
+  }
+  return o as Record<HeaderField, number>;
+})();
+
+export const HEADER_WORDS = FIELDS.reduce((s, [, n]) => s + n, 0);
+
+/** Maximum number of threads the header has loss slots for. */
+export const MAX_THREADS = 16;
+
+/** Entry points of `run(header, fn, tid)`. */
+export const FN_TRAIN = 0;
+export const FN_GRAD = 1;
+export const FN_INFER = 2;

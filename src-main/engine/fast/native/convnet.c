@@ -1,0 +1,485 @@
+// Training and inference kernels for the ZSSR network (3x3 convs, ReLU, residual, L1, Adam),
+// compiled to WebAssembly SIMD. Several threads (Node worker_threads) run the same entry point
+// on one shared memory; each takes its share of rows / filter taps and they meet at barriers.
+//
+// Layout: activations are HWC float32 with a one-pixel zero border ((H+2) x (W+2) x C), so the
+// inner loops need no bounds checks. Channel counts are multiples of 4 (RGB is padded to 4).
+// Weights are [3][3][Cin][Cout] (tfjs HWIO), biases [Cout].
+//
+// Build: see build.mjs beside this file (clang --target=wasm32 -msimd128, shared memory).
+#include <wasm_simd128.h>
+
+#define MAXL 32
+
+// acc + a * b: one fused multiply-add where relaxed SIMD is available (built with -mrelaxed-simd).
+#ifdef __wasm_relaxed_simd__
+#define MADD(acc, a, b) __builtin_wasm_relaxed_madd_f32x4((a), (b), (acc))
+#else
+#define MADD(acc, a, b) wasm_f32x4_add((acc), wasm_f32x4_mul((a), (b)))
+#endif
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+typedef unsigned int u32;
+
+// The header JS fills in (every field 4 bytes, in this order; mirrored in layout.ts).
+typedef struct {
+  int depth;        // number of conv layers
+  int H, W;         // interior size of the current image
+  int nthreads;
+  int cin[MAXL];
+  int cout[MAXL];
+  u32 w[MAXL];      // weight offsets (into params)
+  u32 b[MAXL];
+  u32 gw[MAXL];     // gradient offsets (into grads)
+  u32 gb[MAXL];
+  u32 wt[MAXL];     // transposed, rotated weights for the input gradient
+  u32 act[MAXL + 1];// training: act[0] input, act[l] output of layer l (act[depth] = last z)
+  u32 dz[2];        // ping-pong gradient buffers (padded, max channels)
+  u32 hr;           // target, H x W x 3, unpadded
+  u32 params, grads, m, v;
+  int nparams;
+  float lr, beta1, beta2, eps;
+  int t;            // Adam step count (after this step)
+  float loss_part[16];
+  float loss;
+  u32 out;          // inference: output H x W x 3 (residual added)
+  int barrier_count;
+  int barrier_gen;
+} Net;
+
+static inline float* F(u32 off) { return (float*)off; }
+
+// ---- barrier (spin briefly, then sleep on the generation word) ----
+static void barrier(Net* n) {
+  if (n->nthreads <= 1) return;
+  int gen = __atomic_load_n(&n->barrier_gen, __ATOMIC_ACQUIRE);
+  if (__atomic_add_fetch(&n->barrier_count, 1, __ATOMIC_ACQ_REL) == n->nthreads) {
+    __atomic_store_n(&n->barrier_count, 0, __ATOMIC_RELAXED);
+    __atomic_add_fetch(&n->barrier_gen, 1, __ATOMIC_ACQ_REL);
+    __builtin_wasm_memory_atomic_notify(&n->barrier_gen, 64);
+    return;
+  }
+  for (int i = 0; i < 20000; i++) {
+    if (__atomic_load_n(&n->barrier_gen, __ATOMIC_ACQUIRE) != gen) return;
+  }
+  while (__atomic_load_n(&n->barrier_gen, __ATOMIC_ACQUIRE) == gen) {
+    __builtin_wasm_memory_atomic_wait32(&n->barrier_gen, gen, 1000000000LL);
+  }
+}
+
+static inline void split(int total, int tid, int nt, int* a, int* b) {
+  *a = (int)((long long)total * tid / nt);
+  *b = (int)((long long)total * (tid + 1) / nt);
+}
+
+// Zero the border pixels of a padded image, for the interior rows [y0, y1) plus the top/bottom
+// border rows owned by the first/last thread.
+static void zero_border(float* img, int H, int W, int C, int y0, int y1, int tid, int nt) {
+  int rs = (W + 2) * C;
+  v128_t z = wasm_f32x4_splat(0.f);
+  if (tid == 0)
+    for (int i = 0; i < rs; i += 4) wasm_v128_store(img + i, z);
+  if (tid == nt - 1)
+    for (int i = 0; i < rs; i += 4) wasm_v128_store(img + (H + 1) * rs + i, z);
+  for (int y = y0; y < y1; y++) {
+    float* row = img + (y + 1) * rs;
+    for (int c = 0; c < C; c += 4) {
+      wasm_v128_store(row + c, z);
+      wasm_v128_store(row + (W + 1) * C + c, z);
+    }
+  }
+}
+
+// ---- 3x3 convolution, rows [y0,y1) of the output interior ----
+// mode 0: out = conv + bias; 1: out = relu(conv + bias); 2: out = conv * (mask > 0) (no bias).
+#define ACC_STORE(v, i) wasm_v128_store(o + (i), v)
+
+static void conv3x3(const float* in, float* out, const float* w, const float* bias, const float* mask,
+                    int W, int Cin, int Cout, int y0, int y1, int mode) {
+  const int irs = (W + 2) * Cin, ors = (W + 2) * Cout;
+  const v128_t zero = wasm_f32x4_splat(0.f);
+  for (int y = y0; y < y1; y++) {
+    const float* irow = in + y * irs;  // top-left tap row for output row y
+    float* orow = out + (y + 1) * ors + Cout;
+    const float* mrow = mask ? mask + (y + 1) * ors + Cout : 0;
+    for (int cb = 0; cb < Cout; cb += 8) {
+      const int two = (cb + 8 <= Cout);
+      v128_t b0 = zero, b1 = zero;
+      if (mode != 2) {
+        b0 = wasm_v128_load(bias + cb);
+        if (two) b1 = wasm_v128_load(bias + cb + 4);
+      }
+      int x = 0;
+      if (two) {
+        for (; x + 4 <= W; x += 4) {
+          v128_t a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+          for (int ky = 0; ky < 3; ky++) {
+            for (int kx = 0; kx < 3; kx++) {
+              const float* ip = irow + ky * irs + (x + kx) * Cin;
+              const float* wp = w + ((ky * 3 + kx) * Cin) * Cout + cb;
+              for (int ci = 0; ci < Cin; ci++) {
+                v128_t w0 = wasm_v128_load(wp), w1 = wasm_v128_load(wp + 4);
+                wp += Cout;
+                v128_t i0 = wasm_v128_load32_splat(ip + ci);
+                v128_t i1 = wasm_v128_load32_splat(ip + Cin + ci);
+                v128_t i2 = wasm_v128_load32_splat(ip + 2 * Cin + ci);
+                v128_t i3 = wasm_v128_load32_splat(ip + 3 * Cin + ci);
+                a00 = MADD(a00, i0, w0);
+                a01 = MADD(a01, i0, w1);
+                a10 = MADD(a10, i1, w0);
+                a11 = MADD(a11, i1, w1);
+                a20 = MADD(a20, i2, w0);
+                a21 = MADD(a21, i2, w1);
+                a30 = MADD(a30, i3, w0);
+                a31 = MADD(a31, i3, w1);
+              }
+            }
+          }
+          float* o = orow + x * Cout + cb;
+          if (mode == 1) {
+            a00 = wasm_f32x4_max(a00, zero); a01 = wasm_f32x4_max(a01, zero);
+            a10 = wasm_f32x4_max(a10, zero); a11 = wasm_f32x4_max(a11, zero);
+            a20 = wasm_f32x4_max(a20, zero); a21 = wasm_f32x4_max(a21, zero);
+            a30 = wasm_f32x4_max(a30, zero); a31 = wasm_f32x4_max(a31, zero);
+          } else if (mode == 2) {
+            const float* m = mrow + x * Cout + cb;
+            a00 = wasm_v128_and(a00, wasm_f32x4_gt(wasm_v128_load(m), zero));
+            a01 = wasm_v128_and(a01, wasm_f32x4_gt(wasm_v128_load(m + 4), zero));
+            a10 = wasm_v128_and(a10, wasm_f32x4_gt(wasm_v128_load(m + Cout), zero));
+            a11 = wasm_v128_and(a11, wasm_f32x4_gt(wasm_v128_load(m + Cout + 4), zero));
+            a20 = wasm_v128_and(a20, wasm_f32x4_gt(wasm_v128_load(m + 2 * Cout), zero));
+            a21 = wasm_v128_and(a21, wasm_f32x4_gt(wasm_v128_load(m + 2 * Cout + 4), zero));
+            a30 = wasm_v128_and(a30, wasm_f32x4_gt(wasm_v128_load(m + 3 * Cout), zero));
+            a31 = wasm_v128_and(a31, wasm_f32x4_gt(wasm_v128_load(m + 3 * Cout + 4), zero));
+          }
+          ACC_STORE(a00, 0); ACC_STORE(a01, 4);
+          ACC_STORE(a10, Cout); ACC_STORE(a11, Cout + 4);
+          ACC_STORE(a20, 2 * Cout); ACC_STORE(a21, 2 * Cout + 4);
+          ACC_STORE(a30, 3 * Cout); ACC_STORE(a31, 3 * Cout + 4);
+        }
+      }
+      if (!two) {  // four output channels (the last layer): four pixels per block
+        for (; x + 4 <= W; x += 4) {
+          v128_t a0 = b0, a1 = b0, a2 = b0, a3 = b0;
+          for (int ky = 0; ky < 3; ky++) {
+            for (int kx = 0; kx < 3; kx++) {
+              const float* ip = irow + ky * irs + (x + kx) * Cin;
+              const float* wp = w + ((ky * 3 + kx) * Cin) * Cout + cb;
+              for (int ci = 0; ci < Cin; ci++) {
+                v128_t w0 = wasm_v128_load(wp);
+                wp += Cout;
+                a0 = MADD(a0, wasm_v128_load32_splat(ip + ci), w0);
+                a1 = MADD(a1, wasm_v128_load32_splat(ip + Cin + ci), w0);
+                a2 = MADD(a2, wasm_v128_load32_splat(ip + 2 * Cin + ci), w0);
+                a3 = MADD(a3, wasm_v128_load32_splat(ip + 3 * Cin + ci), w0);
+              }
+            }
+          }
+          float* o = orow + x * Cout + cb;
+          if (mode == 1) {
+            a0 = wasm_f32x4_max(a0, zero); a1 = wasm_f32x4_max(a1, zero);
+            a2 = wasm_f32x4_max(a2, zero); a3 = wasm_f32x4_max(a3, zero);
+          } else if (mode == 2) {
+            const float* m = mrow + x * Cout + cb;
+            a0 = wasm_v128_and(a0, wasm_f32x4_gt(wasm_v128_load(m), zero));
+            a1 = wasm_v128_and(a1, wasm_f32x4_gt(wasm_v128_load(m + Cout), zero));
+            a2 = wasm_v128_and(a2, wasm_f32x4_gt(wasm_v128_load(m + 2 * Cout), zero));
+            a3 = wasm_v128_and(a3, wasm_f32x4_gt(wasm_v128_load(m + 3 * Cout), zero));
+          }
+          ACC_STORE(a0, 0); ACC_STORE(a1, Cout); ACC_STORE(a2, 2 * Cout); ACC_STORE(a3, 3 * Cout);
+        }
+      }
+      // Tail pixels: one pixel, one or two vectors.
+      for (; x < W; x++) {
+        v128_t a0 = b0, a1 = b1;
+        for (int ky = 0; ky < 3; ky++) {
+          for (int kx = 0; kx < 3; kx++) {
+            const float* ip = irow + ky * irs + (x + kx) * Cin;
+            const float* wp = w + ((ky * 3 + kx) * Cin) * Cout + cb;
+            if (two) {
+              for (int ci = 0; ci < Cin; ci++) {
+                v128_t i0 = wasm_v128_load32_splat(ip + ci);
+                a0 = MADD(a0, i0, wasm_v128_load(wp));
+                a1 = MADD(a1, i0, wasm_v128_load(wp + 4));
+                wp += Cout;
+              }
+            } else {
+              for (int ci = 0; ci < Cin; ci++) {
+                a0 = MADD(a0, wasm_v128_load32_splat(ip + ci), wasm_v128_load(wp));
+                wp += Cout;
+              }
+            }
+          }
+        }
+        float* o = orow + x * Cout + cb;
+        if (mode == 1) {
+          a0 = wasm_f32x4_max(a0, zero);
+          a1 = wasm_f32x4_max(a1, zero);
+        } else if (mode == 2) {
+          const float* m = mrow + x * Cout + cb;
+          a0 = wasm_v128_and(a0, wasm_f32x4_gt(wasm_v128_load(m), zero));
+          if (two) a1 = wasm_v128_and(a1, wasm_f32x4_gt(wasm_v128_load(m + 4), zero));
+        }
+        wasm_v128_store(o, a0);
+        if (two) wasm_v128_store(o + 4, a1);
+      }
+    }
+  }
+}
+
+// ---- weight gradient: gw[k][ci][co] = sum_p A[p + tap k][ci] * dZ[p][co]; items = (k, ci/4) ----
+// Pixels are visited in short row segments so the slices of A and dZ a segment needs stay in
+// L1 while every (tap, 4 input channels, 8 output channels) tile sweeps them; the tile's
+// accumulators live in registers within a segment and in gw between segments.
+#define DW_SEG 32
+static void conv3x3_dw(const float* a, const float* dz, float* gw, int H, int W, int Cin, int Cout, int i0, int i1) {
+  const int ars = (W + 2) * Cin, drs = (W + 2) * Cout;
+  const int nci = Cin / 4;
+  const v128_t z = wasm_f32x4_splat(0.f);
+  for (int y = 0; y < H; y++) {
+    for (int xs = 0; xs < W; xs += DW_SEG) {
+      const int xe = xs + DW_SEG < W ? xs + DW_SEG : W;
+      const int first = (y == 0 && xs == 0);
+      for (int item = i0; item < i1; item++) {
+        const int k = item / nci, ci = (item % nci) * 4;
+        const int ky = k / 3, kx = k % 3;
+        for (int cb = 0; cb < Cout; cb += 8) {
+          float* g = gw + (k * Cin + ci) * Cout + cb;
+          const float* ap = a + (y + ky) * ars + (xs + kx) * Cin + ci;
+          const float* dp = dz + (y + 1) * drs + (xs + 1) * Cout + cb;
+          if (cb + 8 <= Cout) {
+            v128_t s00 = z, s01 = z, s10 = z, s11 = z, s20 = z, s21 = z, s30 = z, s31 = z;
+            if (!first) {
+              s00 = wasm_v128_load(g); s01 = wasm_v128_load(g + 4);
+              s10 = wasm_v128_load(g + Cout); s11 = wasm_v128_load(g + Cout + 4);
+              s20 = wasm_v128_load(g + 2 * Cout); s21 = wasm_v128_load(g + 2 * Cout + 4);
+              s30 = wasm_v128_load(g + 3 * Cout); s31 = wasm_v128_load(g + 3 * Cout + 4);
+            }
+            for (int x = xs; x < xe; x++) {
+              v128_t d0 = wasm_v128_load(dp), d1 = wasm_v128_load(dp + 4);
+              v128_t q0 = wasm_v128_load32_splat(ap), q1 = wasm_v128_load32_splat(ap + 1);
+              v128_t q2 = wasm_v128_load32_splat(ap + 2), q3 = wasm_v128_load32_splat(ap + 3);
+              s00 = MADD(s00, q0, d0);
+              s01 = MADD(s01, q0, d1);
+              s10 = MADD(s10, q1, d0);
+              s11 = MADD(s11, q1, d1);
+              s20 = MADD(s20, q2, d0);
+              s21 = MADD(s21, q2, d1);
+              s30 = MADD(s30, q3, d0);
+              s31 = MADD(s31, q3, d1);
+              dp += Cout;
+              ap += Cin;
+            }
+            wasm_v128_store(g, s00); wasm_v128_store(g + 4, s01);
+            wasm_v128_store(g + Cout, s10); wasm_v128_store(g + Cout + 4, s11);
+            wasm_v128_store(g + 2 * Cout, s20); wasm_v128_store(g + 2 * Cout + 4, s21);
+            wasm_v128_store(g + 3 * Cout, s30); wasm_v128_store(g + 3 * Cout + 4, s31);
+          } else {
+            v128_t s0 = z, s1 = z, s2 = z, s3 = z;
+            if (!first) {
+              s0 = wasm_v128_load(g); s1 = wasm_v128_load(g + Cout);
+              s2 = wasm_v128_load(g + 2 * Cout); s3 = wasm_v128_load(g + 3 * Cout);
+            }
+            for (int x = xs; x < xe; x++) {
+              v128_t d0 = wasm_v128_load(dp);
+              s0 = MADD(s0, wasm_v128_load32_splat(ap), d0);
+              s1 = MADD(s1, wasm_v128_load32_splat(ap + 1), d0);
+              s2 = MADD(s2, wasm_v128_load32_splat(ap + 2), d0);
+              s3 = MADD(s3, wasm_v128_load32_splat(ap + 3), d0);
+              dp += Cout;
+              ap += Cin;
+            }
+            wasm_v128_store(g, s0); wasm_v128_store(g + Cout, s1);
+            wasm_v128_store(g + 2 * Cout, s2); wasm_v128_store(g + 3 * Cout, s3);
+          }
+        }
+      }
+    }
+  }
+}
+
+static void bias_grad(const float* dz, float* gb, int H, int W, int C) {
+  const int rs = (W + 2) * C;
+  for (int c = 0; c < C; c += 4) {
+    v128_t s = wasm_f32x4_splat(0.f);
+    for (int y = 0; y < H; y++) {
+      const float* p = dz + (y + 1) * rs + C + c;
+      for (int x = 0; x < W; x++) s = wasm_f32x4_add(s, wasm_v128_load(p + x * C));
+    }
+    wasm_v128_store(gb + c, s);
+  }
+}
+
+// wt[ky][kx][co][ci] = w[2-ky][2-kx][ci][co], rows (k, co) split between threads.
+static void transpose_rot(const float* w, float* wt, int Cin, int Cout, int r0, int r1) {
+  for (int r = r0; r < r1; r++) {
+    const int k = r / Cout, co = r % Cout;
+    const int ks = 8 - k;
+    float* dst = wt + (k * Cout + co) * Cin;
+    const float* src = w + (ks * Cin) * Cout + co;
+    for (int ci = 0; ci < Cin; ci++) dst[ci] = src[ci * Cout];
+  }
+}
+
+// Training keeps every activation (act[l]); inference ping-pongs between act[1] and act[2] and
+// keeps the input act[0] for the residual.
+static void forward_layers(Net* n, int tid, int train) {
+  const int H = n->H, W = n->W, nt = n->nthreads, L = n->depth;
+  int y0, y1;
+  split(H, tid, nt, &y0, &y1);
+  for (int l = 0; l < L; l++) {
+    const float* in = F(train ? n->act[l] : (l == 0 ? n->act[0] : n->act[1 + ((l - 1) & 1)]));
+    float* out = F(train ? n->act[l + 1] : n->act[1 + (l & 1)]);
+    if (l == 0 && !train) zero_border(F(n->act[0]), H, W, n->cin[0], y0, y1, tid, nt);
+    zero_border(out, H, W, n->cout[l], y0, y1, tid, nt);
+    conv3x3(in, out, F(n->params) + n->w[l], F(n->params) + n->b[l], 0, W, n->cin[l], n->cout[l], y0, y1, l < L - 1 ? 1 : 0);
+    if (train && l > 0) {  // rotated weights for this layer's input gradient, ready after the barrier
+      int r0, r1;
+      split(9 * n->cout[l], tid, nt, &r0, &r1);
+      transpose_rot(F(n->params) + n->w[l], F(n->wt[l]), n->cin[l], n->cout[l], r0, r1);
+    }
+    barrier(n);
+  }
+}
+
+// One training step on the crop in act[0] (padded, 4 channels) against hr (H x W x 3).
+EXPORT(train_step) void train_step(Net* n, int tid) {
+  const int H = n->H, W = n->W, nt = n->nthreads, L = n->depth;
+  int y0, y1;
+  split(H, tid, nt, &y0, &y1);
+  zero_border(F(n->act[0]), H, W, n->cin[0], y0, y1, tid, nt);
+  barrier(n);
+  forward_layers(n, tid, 1);
+
+  // L1 loss and its gradient (mean over H*W*3), residual over the input.
+  {
+    const float* x = F(n->act[0]);
+    const float* z = F(n->act[L]);
+    const float* hr = F(n->hr);
+    float* d = F(n->dz[0]);
+    const int C = n->cout[L - 1], Ci = n->cin[0];
+    const float g = 1.0f / ((float)H * (float)W * 3.0f);
+    zero_border(d, H, W, C, y0, y1, tid, nt);
+    float s = 0.f;
+    for (int y = y0; y < y1; y++) {
+      for (int xx = 0; xx < W; xx++) {
+        const float* xp = x + ((y + 1) * (W + 2) + xx + 1) * Ci;
+        const float* zp = z + ((y + 1) * (W + 2) + xx + 1) * C;
+        float* dp = d + ((y + 1) * (W + 2) + xx + 1) * C;
+        const float* hp = hr + (y * W + xx) * 3;
+        for (int c = 0; c < 3; c++) {
+          float diff = xp[c] + zp[c] - hp[c];
+          s += diff < 0 ? -diff : diff;
+          dp[c] = diff > 0 ? g : (diff < 0 ? -g : 0.f);
+        }
+        for (int c = 3; c < C; c++) dp[c] = 0.f;
+      }
+    }
+    n->loss_part[tid] = s;
+  }
+  barrier(n);
+
+  // Backward: each layer's weight gradient and (except the first) the gradient of its input.
+  int cur = 0;
+  for (int l = L - 1; l >= 0; l--) {
+    const float* dz = F(n->dz[cur]);
+    const int Cin = n->cin[l], Cout = n->cout[l];
+    int items = 9 * (Cin / 4) + 1, i0, i1;
+    split(items, tid, nt, &i0, &i1);
+    if (i1 == items) {  // the last item is the bias
+      bias_grad(dz, F(n->grads) + n->gb[l], H, W, Cout);
+      i1--;
+    }
+    conv3x3_dw(F(n->act[l]), dz, F(n->grads) + n->gw[l], H, W, Cin, Cout, i0, i1);
+    if (l > 0) {
+      float* dprev = F(n->dz[cur ^ 1]);
+      zero_border(dprev, H, W, Cin, y0, y1, tid, nt);
+      conv3x3(dz, dprev, F(n->wt[l]), 0, F(n->act[l]), W, Cout, Cin, y0, y1, 2);
+    }
+    cur ^= 1;
+    barrier(n);
+  }
+
+  // Adam (as torch.optim.Adam: bias-corrected, eps outside the sqrt).
+  {
+    int p0, p1;
+    split(n->nparams / 4, tid, nt, &p0, &p1);
+    p0 *= 4;
+    p1 = (tid == nt - 1) ? n->nparams : p1 * 4;
+    float* P = F(n->params);
+    const float* G = F(n->grads);
+    float* M = F(n->m);
+    float* V = F(n->v);
+    const float b1 = n->beta1, b2 = n->beta2;
+    float b1t = 1.f, b2t = 1.f;
+    for (int i = 0; i < n->t; i++) {
+      b1t *= b1;
+      b2t *= b2;
+    }
+    const float step = n->lr / (1.f - b1t);
+    const float c2 = 1.f / (1.f - b2t);
+    const float sc2 = __builtin_sqrtf(c2);
+    const v128_t vb1 = wasm_f32x4_splat(b1), vb1c = wasm_f32x4_splat(1.f - b1);
+    const v128_t vb2 = wasm_f32x4_splat(b2), vb2c = wasm_f32x4_splat(1.f - b2);
+    const v128_t vstep = wasm_f32x4_splat(step), vsc2 = wasm_f32x4_splat(sc2), veps = wasm_f32x4_splat(n->eps);
+    int i = p0;
+    for (; i + 4 <= p1; i += 4) {
+      v128_t g = wasm_v128_load(G + i);
+      v128_t m = wasm_f32x4_add(wasm_f32x4_mul(vb1, wasm_v128_load(M + i)), wasm_f32x4_mul(vb1c, g));
+      v128_t v = wasm_f32x4_add(wasm_f32x4_mul(vb2, wasm_v128_load(V + i)), wasm_f32x4_mul(vb2c, wasm_f32x4_mul(g, g)));
+      wasm_v128_store(M + i, m);
+      wasm_v128_store(V + i, v);
+      v128_t den = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_sqrt(v), vsc2), veps);
+      wasm_v128_store(P + i, wasm_f32x4_sub(wasm_v128_load(P + i), wasm_f32x4_div(wasm_f32x4_mul(vstep, m), den)));
+    }
+    for (; i < p1; i++) {
+      float g = G[i];
+      M[i] = b1 * M[i] + (1.f - b1) * g;
+      V[i] = b2 * V[i] + (1.f - b2) * g * g;
+      float den = __builtin_sqrtf(V[i]) * sc2 + n->eps;
+      P[i] -= step * M[i] / den;
+    }
+  }
+  barrier(n);
+  if (tid == 0) {
+    float s = 0.f;
+    for (int i = 0; i < nt; i++) s += n->loss_part[i];
+    n->loss = s / ((float)H * (float)W * 3.0f);
+  }
+}
+
+// Loss and gradients only (no update): for tests against autodiff.
+EXPORT(grad_step) void grad_step(Net* n, int tid) {
+  float lr = n->lr;
+  n->lr = 0.f;  // Adam with lr 0 leaves the weights; m/v are reset by the caller
+  train_step(n, tid);
+  n->lr = lr;
+}
+
+// Inference on the image in act[0] (padded, 4 channels); writes out = input + net(input), H x W x 3.
+EXPORT(infer) void infer(Net* n, int tid) {
+  const int H = n->H, W = n->W, nt = n->nthreads, L = n->depth;
+  forward_layers(n, tid, 0);
+  int y0, y1;
+  split(H, tid, nt, &y0, &y1);
+  const float* x = F(n->act[0]);
+  const float* z = F(n->act[1 + ((L - 1) & 1)]);
+  float* o = F(n->out);
+  const int C = n->cout[L - 1], Ci = n->cin[0];
+  for (int y = y0; y < y1; y++)
+    for (int xx = 0; xx < W; xx++)
+      for (int c = 0; c < 3; c++)
+        o[(y * W + xx) * 3 + c] = x[((y + 1) * (W + 2) + xx + 1) * Ci + c] + z[((y + 1) * (W + 2) + xx + 1) * C + c];
+  barrier(n);
+}
+
+// Entry for worker threads: run `fn` (0 train, 1 grad, 2 infer) on header `n` as thread `tid`.
+EXPORT(run) void run(Net* n, int fn, int tid) {
+  if (fn == 0) train_step(n, tid);
+  else if (fn == 1) grad_step(n, tid);
+  else infer(n, tid);
+}
+
+// Lets the JS side check that its copy of the header layout matches this one.
+EXPORT(header_words) int header_words(void) { return (int)(sizeof(Net) / 4); }
+EXPORT(offset_words) int offset_words(void) { return (int)(__builtin_offsetof(Net, barrier_gen) / 4); }

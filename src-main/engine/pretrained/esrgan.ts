@@ -1,0 +1,94 @@
+// The ESRGAN upscalers (slim, medium, thick), loaded from node_modules on first use.
+import * as tfl from '@tensorflow/tfjs-layers';
+import type { ModelInfo } from '../../contract/api';
+import type { FloatImage } from '../../contract/image';
+import type { tf } from '../backend';
+import type { Upscaler, UpscaleContext } from '../upscaler';
+import { PRETRAINED, diskSize, modelDir, type PretrainedSpec } from './catalog';
+import { registerEsrganLayers } from './custom-layers';
+import { dirLoader } from './model-files';
+import { upscaleWithNet } from './net-runner';
+
+// Loaded models, most recent last; two are kept (thick weighs ~29 MB per scale, slim ~1 MB).
+const MAX_LOADED = 2;
+const loaded = new Map<string, Promise<tfl.LayersModel>>();
+
+/** The LayersModel of one pretrained model at one native scale (cached). */
+export function loadPretrained(spec: PretrainedSpec, scale: number): Promise<tfl.LayersModel> {
+  const key = `${spec.id}@${scale}`;
+  let p = loaded.get(key);
+  if (p) {
+    loaded.delete(key);
+    loaded.set(key, p);
+    return p;
+  }
+  registerEsrganLayers();
+  const dir = modelDir(spec, scale);
+  p = tfl.loadLayersModel(dirLoader(dir));
+  loaded.set(key, p);
+  p.catch(() => loaded.delete(key));
+  while (loaded.size > MAX_LOADED) {
+    const [oldKey, old] = loaded.entries().next().value as [string, Promise<tfl.LayersModel>];
+    loaded.delete(oldKey);
+    void old.then((m) => m.dispose()).catch(() => undefined);
+  }
+  return p;
+}
+
+/** Drop every loaded model (tests, memory pressure). */
+export async function unloadPretrained(): Promise<void> {
+  const all = [...loaded.values()];
+  loaded.clear();
+  for (const p of all) (await p.catch(() => undefined))?.dispose();
+}
+
+/** Knobs for tests and benchmarks; the studio uses the defaults. */
+export interface EsrganOptions {
+  tile?: number;
+}
+
+export function esrganUpscaler(spec: PretrainedSpec, opts: EsrganOptions = {}): Upscaler {
+  let size: number | undefined | null = null;
+  const info: ModelInfo = {
+    id: spec.id,
+    family: 'pretrained',
+    label: spec.label,
+    scales: [...spec.scales],
+    description: `${spec.description} Other scales: the next larger native model, then a bicubic resample to size.`,
+    license: 'MIT',
+    source: `${spec.pkg} 1.0.0 (UpscalerJS, https://github.com/thekevinscott/UpscalerJS)`,
+    speed: spec.speed,
+  };
+  // Size is read from disk lazily; listing models must not fail if a package is missing.
+  Object.defineProperty(info, 'sizeBytes', {
+    enumerable: true,
+    get: () => {
+      if (size === null) size = diskSize(spec);
+      return size;
+    },
+  });
+  return {
+    info,
+    upscale(img: FloatImage, ctx: UpscaleContext): Promise<FloatImage> {
+      return upscaleWithNet(
+        img,
+        ctx,
+        {
+          scales: spec.scales,
+          range: spec.range,
+          overlap: spec.overlap,
+          margin: spec.margin,
+          bytesPerPixel: spec.bytesPerPixel,
+          tile: opts.tile,
+          net: async (s) => {
+            const model = await loadPretrained(spec, s);
+            return (x: tf.Tensor4D) => model.predict(x) as tf.Tensor4D;
+          },
+        },
+        spec.label,
+      );
+    },
+  };
+}
+
+export const pretrainedUpscalers: Upscaler[] = PRETRAINED.map((s) => esrganUpscaler(s));

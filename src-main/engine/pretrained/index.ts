@@ -1,0 +1,5 @@
+export { pretrainedUpscalers, esrganUpscaler, loadPretrained, unloadPretrained } from './esrgan';
+export { PRETRAINED, pretrainedSpec, modelDir, type PretrainedSpec, type PretrainedId } from './catalog';
+export { planScales } from './scale-plan';
+export { upscaleWithNet, runTile, type NetSpec } from './net-runner';
+export { loadArtifacts, saveArtifacts, dirLoader } from './model-files';

@@ -1,0 +1,89 @@
+// Runs a fully convolutional upscaling net over a photo of any size: backend choice, scale plan,
+// tiles with feathered seams, value range, grey images, cancellation and progress.
+import type { FloatImage } from '../../contract/image';
+import type { BackendName } from '../../contract/enhance';
+import { ensureBackend, preferenceFromEnv, tf } from '../backend';
+import { imresize } from '../classical/imresize';
+import { checkTiledOutput, chooseTileSize, inferTiled } from '../tiling';
+import { outputSize, type UpscaleContext } from '../upscaler';
+import { planScales } from './scale-plan';
+
+export interface NetSpec {
+  /** Scales the net exists at. */
+  scales: readonly number[];
+  /** The net for one native scale: NHWC batch in, NHWC batch out, in the net's value range. */
+  net(scale: number): Promise<(x: tf.Tensor4D) => tf.Tensor4D>;
+  /** Pixel value range the net expects (1 or 255). */
+  range: number;
+  overlap: number;
+  margin: number;
+  /** Peak activation bytes per input pixel at a native scale (sets the tile size). */
+  bytesPerPixel(scale: number): number;
+  /** Fixed tile side (tests, benchmarks); default from the backend's memory budget. */
+  tile?: number;
+}
+
+export function toGray3(img: FloatImage): FloatImage {
+  if (img.channels === 3) return img;
+  const n = img.width * img.height;
+  const data = new Float32Array(n * 3);
+  for (let i = 0; i < n; i++) data[3 * i] = data[3 * i + 1] = data[3 * i + 2] = img.data[i];
+  return { width: img.width, height: img.height, channels: 3, data };
+}
+
+export function toGray1(img: FloatImage): FloatImage {
+  const n = img.width * img.height;
+  const data = new Float32Array(n);
+  for (let i = 0; i < n; i++) data[i] = (img.data[3 * i] + img.data[3 * i + 1] + img.data[3 * i + 2]) / 3;
+  return { width: img.width, height: img.height, channels: 1, data };
+}
+
+/** One tile through the net: [0,1] in, [0,1] out (clamped: GAN outputs overshoot a little). */
+export async function runTile(net: (x: tf.Tensor4D) => tf.Tensor4D, tile: FloatImage, range: number): Promise<FloatImage> {
+  const y = tf.tidy(() => {
+    let x: tf.Tensor4D = tf.tensor4d(tile.data, [1, tile.height, tile.width, tile.channels]);
+    if (range !== 1) x = tf.mul(x, range);
+    let out = net(x);
+    if (range !== 1) out = tf.div(out, range);
+    return tf.clipByValue(out, 0, 1);
+  });
+  try {
+    const data = (await y.data()) as Float32Array;
+    return { width: y.shape[2], height: y.shape[1], channels: tile.channels, data };
+  } finally {
+    y.dispose();
+  }
+}
+
+/** Upscale with a net at any scale (see planScales), tiled, on the preferred backend. */
+export async function upscaleWithNet(img: FloatImage, ctx: UpscaleContext, spec: NetSpec, label: string): Promise<FloatImage> {
+  const plan = planScales(ctx.scale, spec.scales);
+  const product = plan.steps.reduce((a, b) => a * b, 1);
+  // Refuse before loading anything: the largest image held is the last net step's output.
+  checkTiledOutput(img.width, img.height, 3, product);
+  const backend: BackendName = await ensureBackend(ctx.backend ?? preferenceFromEnv());
+  ctx.onEvent?.({ backend, message: `${label} on ${backend}: ${plan.steps.map((s) => `x${s}`).join(' then ')}${plan.resize ? ' then bicubic to size' : ''}` });
+  let cur = toGray3(img);
+  for (const [k, s] of plan.steps.entries()) {
+    const net = await spec.net(s);
+    const tileSide = spec.tile ?? chooseTileSize(spec.bytesPerPixel(s), backend);
+    cur = await inferTiled(
+      cur,
+      {
+        scale: s,
+        tile: tileSide,
+        overlap: spec.overlap,
+        margin: spec.margin,
+        signal: ctx.signal,
+        onTile: (done, total) => ctx.onProgress?.({ phase: 'infer', done, total, step: k + 1, message: `x${s} tile ${done}/${total}` }),
+      },
+      (t) => runTile(net, t, spec.range),
+    );
+  }
+  const size = outputSize(img.width, img.height, ctx.scale);
+  if (plan.resize || cur.width !== size.width || cur.height !== size.height) {
+    cur = imresize(cur, size, 'bicubic', true, { signal: ctx.signal });
+    for (let i = 0; i < cur.data.length; i++) cur.data[i] = Math.min(1, Math.max(0, cur.data[i]));
+  }
+  return img.channels === 1 ? toGray1(cur) : cur;
+}

@@ -1,0 +1,28 @@
+import type { ModelInfo } from '../../contract/api';
+import type { FloatImage } from '../../contract/image';
+import type { Upscaler, UpscaleContext } from '../upscaler';
+import { zssrUpscale } from './zssr';
+
+export { zssrUpscale, backProject, type ZssrReport, type ZssrOptions } from './zssr';
+export { resolveConfig, PRESETS, type EffectiveZssrConfig } from './config';
+export { ZSSR_ENGINE_VERSION, zssrCacheKey } from './model-io';
+
+const info: ModelInfo = {
+  id: 'zssr',
+  family: 'zero-shot',
+  label: 'ZSSR (learns from the photo itself)',
+  scales: [2, 3, 4, 8],
+  description:
+    'Zero-shot super-resolution: trains a small network on the photo alone, so it adapts to its own blur and noise. Slow (tens of seconds to minutes); the trained model is cached per photo.',
+  source: 'Shocher, Cohen, Irani: "Zero-Shot" Super-Resolution using Deep Internal Learning, CVPR 2018',
+  speed: 'draft ~30 s, balanced ~1-2 min, max ~10 min per small photo',
+};
+
+export const zssrUpscaler: Upscaler = {
+  info,
+  upscale(img: FloatImage, ctx: UpscaleContext): Promise<FloatImage> {
+    return zssrUpscale(img, ctx);
+  },
+};
+
+export const zssrUpscalers: Upscaler[] = [zssrUpscaler];

@@ -1,0 +1,160 @@
+import type { BackendName } from '../../contract/enhance';
+import type { FloatImage } from '../../contract/image';
+import { ensureGradients, tf } from '../backend';
+import { FastConvNet, defaultThreads, fastKernelFlavor, type ConvNetWeights } from '../fast/convnet';
+import { Rng } from './image-ops';
+
+/** What the ZSSR loop needs from a network, whatever runs it. */
+export interface ZssrTrainer {
+  readonly backend: BackendName;
+  /** Human-readable engine detail, e.g. "wasm-simd-fma, 2 threads". */
+  readonly detail: string;
+  /** One Adam step on an (input, target) crop pair; returns the L1 loss before the update. */
+  step(input: FloatImage, target: FloatImage, lr: number): number;
+  /** input + net(input), unclipped, for a whole image. */
+  forward(img: FloatImage): FloatImage;
+  getWeights(): ConvNetWeights;
+  setWeights(w: ConvNetWeights): void;
+  /** A fresh optimizer state (new gradual-SR stage or warm start). */
+  resetOptimizer(): void;
+  dispose(): Promise<void>;
+}
+
+export interface NetShape {
+  depth: number;
+  width: number;
+  kernel: number;
+}
+
+/** ZSSR's initialisation (as the reference): N(0, sqrt(0.1 / (k*k*cin))) kernels, zero biases. */
+export function initWeights(shape: NetShape, rng: Rng): ConvNetWeights {
+  const kernels: Float32Array[] = [];
+  const biases: Float32Array[] = [];
+  for (let l = 0; l < shape.depth; l++) {
+    const ci = l === 0 ? 3 : shape.width;
+    const co = l === shape.depth - 1 ? 3 : shape.width;
+    const std = Math.sqrt(0.1 / (shape.kernel * shape.kernel * ci));
+    const k = new Float32Array(shape.kernel * shape.kernel * ci * co);
+    for (let i = 0; i < k.length; i++) k[i] = rng.normal() * std;
+    kernels.push(k);
+    biases.push(new Float32Array(co));
+  }
+  return { kernels, biases };
+}
+
+/** The hand-written multi-threaded wasm kernels (3x3 convolutions only). */
+export class FastTrainer implements ZssrTrainer {
+  readonly backend: BackendName = 'wasm';
+  readonly detail: string;
+  private constructor(private readonly net: FastConvNet) {
+    this.detail = `${fastKernelFlavor()}, ${net.threads} thread${net.threads > 1 ? 's' : ''}`;
+  }
+  static async create(shape: NetShape, maxCrop: number, threads = defaultThreads()): Promise<FastTrainer> {
+    const net = await FastConvNet.create({ depth: shape.depth, width: shape.width }, { threads, maxCrop: { height: maxCrop, width: maxCrop } });
+    return new FastTrainer(net);
+  }
+  step(input: FloatImage, target: FloatImage, lr: number): number {
+    return this.net.trainStep(input, target, lr);
+  }
+  forward(img: FloatImage): FloatImage {
+    return this.net.forward(img);
+  }
+  getWeights(): ConvNetWeights {
+    return this.net.getWeights();
+  }
+  setWeights(w: ConvNetWeights): void {
+    this.net.setWeights(w);
+  }
+  resetOptimizer(): void {
+    this.net.resetOptimizer();
+  }
+  dispose(): Promise<void> {
+    return this.net.dispose();
+  }
+}
+
+/**
+ * tfjs autodiff on the active tfjs backend: for the native TensorFlow backends (which have
+ * every gradient kernel) and the pure-JS cpu backend. Any odd kernel size.
+ */
+export class TfTrainer implements ZssrTrainer {
+  readonly detail: string;
+  private vars: tf.Variable[];
+  private opt: tf.AdamOptimizer;
+  private readonly pad: number;
+
+  constructor(readonly backend: BackendName, private readonly shape: NetShape, w: ConvNetWeights) {
+    ensureGradients();
+    this.detail = `tfjs ${tf.getBackend()}`;
+    this.pad = (shape.kernel - 1) / 2;
+    this.vars = this.toVars(w);
+    this.opt = tf.train.adam(1e-3, 0.9, 0.999, 1e-8);
+  }
+
+  private toVars(w: ConvNetWeights): tf.Variable[] {
+    const k = this.shape.kernel;
+    return w.kernels.flatMap((kern, l) => {
+      const ci = l === 0 ? 3 : this.shape.width;
+      const co = l === this.shape.depth - 1 ? 3 : this.shape.width;
+      return [tf.variable(tf.tensor4d(kern, [k, k, ci, co])), tf.variable(tf.tensor1d(w.biases[l]))];
+    });
+  }
+
+  private net(x: tf.Tensor4D): tf.Tensor4D {
+    let a: tf.Tensor4D = x;
+    const L = this.shape.depth;
+    for (let l = 0; l < L; l++) {
+      const z = tf.add(tf.conv2d(a, this.vars[2 * l] as tf.Variable<tf.Rank.R4>, 1, 'same'), this.vars[2 * l + 1]) as tf.Tensor4D;
+      a = l < L - 1 ? tf.relu(z) : z;
+    }
+    return tf.add(x, a);
+  }
+
+  step(input: FloatImage, target: FloatImage, lr: number): number {
+    // tfjs keeps the rate in a protected field that applyGradients reads on every step.
+    (this.opt as unknown as { learningRate: number }).learningRate = lr;
+    const loss = tf.tidy(() => {
+      const x = tf.tensor4d(input.data, [1, input.height, input.width, 3]);
+      const y = tf.tensor4d(target.data, [1, target.height, target.width, 3]);
+      return this.opt.minimize(() => tf.mean(tf.abs(tf.sub(this.net(x), y))) as tf.Scalar, true, this.vars) as tf.Scalar;
+    });
+    const v = loss.dataSync()[0];
+    loss.dispose();
+    return v;
+  }
+
+  forward(img: FloatImage): FloatImage {
+    const data = tf.tidy(() => this.net(tf.tensor4d(img.data, [1, img.height, img.width, 3])).dataSync() as Float32Array);
+    return { width: img.width, height: img.height, channels: 3, data: Float32Array.from(data) };
+  }
+
+  getWeights(): ConvNetWeights {
+    const kernels: Float32Array[] = [];
+    const biases: Float32Array[] = [];
+    for (let l = 0; l < this.shape.depth; l++) {
+      kernels.push(Float32Array.from(this.vars[2 * l].dataSync() as Float32Array));
+      biases.push(Float32Array.from(this.vars[2 * l + 1].dataSync() as Float32Array));
+    }
+    return { kernels, biases };
+  }
+
+  setWeights(w: ConvNetWeights): void {
+    const fresh = this.toVars(w);
+    tf.dispose(this.vars);
+    this.vars = fresh;
+    this.resetOptimizer();
+  }
+
+  resetOptimizer(): void {
+    this.opt.dispose();
+    this.opt = tf.train.adam(1e-3, 0.9, 0.999, 1e-8);
+  }
+
+  async dispose(): Promise<void> {
+    this.opt.dispose();
+    tf.dispose(this.vars);
+    this.vars = [];
+  }
+}
+
+export { defaultThreads };

@@ -1,0 +1,92 @@
+import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import { StudioError } from '../contract/errors';
+import type { FloatImage } from '../contract/image';
+import { checkInputPixels, resolveLimits } from './limits';
+import { metaFrom, sharpOptions } from './probe';
+import { loadSource, sharpError } from './source';
+import type { DecodedImage, ImageLimits, ImageSource } from './types';
+
+// Lookup tables: sample -> float32 in [0,1], built once per depth.
+const LUT = new Map<number, Float32Array>();
+function lut(max: number): Float32Array {
+  let t = LUT.get(max);
+  if (!t) {
+    t = new Float32Array(max + 1);
+    for (let i = 0; i <= max; i++) t[i] = i / max;
+    LUT.set(max, t);
+  }
+  return t;
+}
+
+// Colour spaces whose numbers can go to the engine as they are (any embedded profile is kept
+// and re-attached on encode); anything else (CMYK, Lab...) is converted to sRGB on decode.
+const KEEP_SPACES = new Set(['srgb', 'rgb', 'rgb16', 'b-w', 'grey16', 'scrgb']);
+
+/**
+ * Decodes the first frame of an image to upright float pixels in [0,1]: 1 channel for
+ * grayscale, 3 for colour, alpha split off. 16-bit files keep 16-bit precision.
+ * Coded errors: E_FILE_NOT_FOUND, E_EMPTY_FILE, E_FILE_TOO_LARGE, E_UNSUPPORTED_FORMAT,
+ * E_INPUT_TOO_LARGE (from the header, before decoding), E_CORRUPT_IMAGE.
+ */
+export async function decodeImage(src: ImageSource, limits?: Partial<ImageLimits>): Promise<DecodedImage> {
+  const lim = resolveLimits(limits);
+  const loaded = await loadSource(src, lim, 'full');
+  let md: Metadata;
+  try {
+    md = await sharp(loaded.input, { ...sharpOptions(lim), limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw sharpError(err, loaded.name);
+  }
+  const meta = metaFrom(md, loaded);
+  checkInputPixels(meta.width, meta.height, lim);
+
+  const keep = KEEP_SPACES.has(md.space);
+  const wide = meta.bitDepth === 16;
+  const gray = keep && meta.channels === 1;
+  // An explicit output space is needed: sharp's default (8-bit sRGB) would drop 16-bit precision.
+  const space = wide ? (gray ? 'grey16' : 'rgb16') : gray ? 'b-w' : 'srgb';
+  const pipe = sharp(loaded.input, { ...sharpOptions(lim), autoOrient: true, ignoreIcc: keep }).toColourspace(space);
+  if (!keep) {
+    delete meta.icc; // pixels are sRGB now; the source profile no longer describes them
+    meta.channels = 3;
+  }
+  let data: Buffer;
+  let info: OutputInfo;
+  try {
+    ({ data, info } = await pipe.raw({ depth: wide ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true }));
+  } catch (err) {
+    throw sharpError(err, loaded.name);
+  }
+  const { width, height, channels } = info;
+  let samples: Uint8Array | Uint16Array;
+  if (wide) {
+    const copy = data.byteOffset % 2 === 0 ? data : Buffer.from(data);
+    samples = new Uint16Array(copy.buffer, copy.byteOffset, (width * height * channels));
+  } else {
+    samples = data;
+  }
+  if (samples.length < width * height * channels || channels < 1 || channels > 4) {
+    throw new StudioError('E_CORRUPT_IMAGE', `${loaded.name}: decoder returned ${channels} channels / ${samples.length} samples for ${width}x${height}`);
+  }
+  const table = lut(wide ? 65535 : 255);
+  const hasAlpha = channels === 2 || channels === 4;
+  const cc: 1 | 3 = channels <= 2 ? 1 : 3;
+  const n = width * height;
+  const rgb: FloatImage = { width, height, channels: cc, data: new Float32Array(n * cc) };
+  const alpha: FloatImage | undefined = hasAlpha ? { width, height, channels: 1, data: new Float32Array(n) } : undefined;
+  const rd = rgb.data;
+  if (!alpha) {
+    for (let i = 0; i < n * cc; i++) rd[i] = table[samples[i]];
+  } else {
+    const ad = alpha.data;
+    for (let p = 0, s = 0, d = 0; p < n; p++) {
+      for (let c = 0; c < cc; c++) rd[d++] = table[samples[s++]];
+      ad[p] = table[samples[s++]];
+    }
+  }
+  meta.width = width;
+  meta.height = height;
+  meta.channels = cc;
+  meta.hasAlpha = hasAlpha;
+  return alpha ? { rgb, alpha, meta } : { rgb, meta };
+}

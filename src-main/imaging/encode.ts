@@ -1,0 +1,139 @@
+import sharp, { type Sharp } from 'sharp';
+import { StudioError } from '../contract/errors';
+import type { FloatImage } from '../contract/image';
+import { embedInJpeg, embedInPng } from './embed';
+import type { EncodeFormat, EncodeOptions } from './types';
+
+export const ENCODE_FORMATS: readonly EncodeFormat[] = ['jpeg', 'png', 'webp', 'avif', 'tiff'];
+const DEFAULT_QUALITY: Record<EncodeFormat, number> = { jpeg: 92, webp: 90, avif: 70, png: 100, tiff: 100 };
+
+export function supports16Bit(format: EncodeFormat): boolean {
+  return format === 'png' || format === 'tiff';
+}
+
+export function mimeType(format: EncodeFormat): string {
+  return format === 'tiff' ? 'image/tiff' : `image/${format}`;
+}
+
+/** Float [0,1] (and optional alpha) -> interleaved 8/16-bit samples, rounded half up and clamped. */
+export function quantize(rgb: FloatImage, alpha: FloatImage | undefined, depth: 8 | 16): Uint8Array | Uint16Array {
+  const n = rgb.width * rgb.height;
+  const cc = rgb.channels;
+  const c = cc + (alpha ? 1 : 0);
+  const max = depth === 16 ? 65535 : 255;
+  const out = depth === 16 ? new Uint16Array(n * c) : new Uint8Array(n * c);
+  const q = (v: number) => {
+    const x = Math.floor(v * max + 0.5);
+    return x > 0 ? (x < max ? x : max) : 0; // NaN -> 0
+  };
+  const src = rgb.data;
+  if (!alpha) {
+    for (let i = 0; i < n * cc; i++) out[i] = q(src[i]);
+    return out;
+  }
+  const a = alpha.data;
+  for (let p = 0, s = 0, d = 0; p < n; p++) {
+    for (let k = 0; k < cc; k++) out[d++] = q(src[s++]);
+    out[d++] = q(a[p]);
+  }
+  return out;
+}
+
+function checkImage(img: FloatImage, what: string): void {
+  const { width, height, channels, data } = img;
+  if (!(Number.isInteger(width) && Number.isInteger(height) && width > 0 && height > 0) || data.length !== width * height * channels) {
+    throw new StudioError('E_INVALID_ARGUMENT', `${what}: ${width}x${height}x${channels} does not match ${data.length} samples`);
+  }
+}
+
+function applyFormat(pipe: Sharp, format: EncodeFormat, quality: number, density?: number): Sharp {
+  switch (format) {
+    case 'jpeg':
+      // 4:4:4 at high quality: chroma subsampling blurs the detail an upscale just made.
+      return pipe.jpeg({ quality, chromaSubsampling: quality >= 90 ? '4:4:4' : '4:2:0' });
+    case 'png':
+      return pipe.png({ compressionLevel: 6 });
+    case 'webp':
+      return pipe.webp({ quality, lossless: quality >= 100, alphaQuality: 100 });
+    case 'avif':
+      return pipe.avif({ quality, effort: 4 });
+    case 'tiff':
+      // sharp's TIFF default is JPEG compression; originals deserve lossless.
+      return pipe.tiff({
+        compression: 'lzw',
+        predictor: 'horizontal',
+        ...(density && density > 0 ? { xres: density / 25.4, yres: density / 25.4, resolutionUnit: 'inch' as const } : {}),
+      });
+  }
+}
+
+function rawPipeline(samples: Uint8Array | Uint16Array, width: number, height: number, channels: number, wide: boolean): Sharp {
+  let pipe = sharp(samples, { raw: { width, height, channels: channels as 1 | 2 | 3 | 4 }, limitInputPixels: false });
+  const gray = channels <= 2;
+  pipe = pipe.toColourspace(wide ? (gray ? 'grey16' : 'rgb16') : gray ? 'b-w' : 'srgb');
+  return pipe;
+}
+
+/**
+ * Encodes float pixels (1 or 3 channels in [0,1], optional separate alpha) to an image file in
+ * memory. 16-bit for PNG/TIFF when bitDepth is 16. JPEG has no alpha: it is flattened on white.
+ * meta.icc / exif / xmp are embedded unchanged (EXIF orientation reset to 1); density goes to
+ * PNG pHYs, JPEG JFIF and TIFF resolution tags (WebP/AVIF have none). TIFF gets no EXIF block.
+ */
+export async function encodeImage(rgb: FloatImage, opts: EncodeOptions): Promise<Buffer> {
+  const { format } = opts;
+  if (!ENCODE_FORMATS.includes(format)) throw new StudioError('E_UNSUPPORTED_FORMAT', `cannot write '${String(format)}'; use one of ${ENCODE_FORMATS.join(', ')}`);
+  checkImage(rgb, 'image');
+  if (opts.alpha) {
+    checkImage(opts.alpha, 'alpha');
+    if (opts.alpha.width !== rgb.width || opts.alpha.height !== rgb.height || opts.alpha.channels !== 1) {
+      throw new StudioError('E_INVALID_ARGUMENT', `alpha ${opts.alpha.width}x${opts.alpha.height}x${opts.alpha.channels} does not fit image ${rgb.width}x${rgb.height}`);
+    }
+  }
+  const quality = Math.min(100, Math.max(1, Math.round(opts.quality ?? DEFAULT_QUALITY[format])));
+  const wide = opts.bitDepth === 16 && supports16Bit(format);
+  const alpha = format === 'jpeg' ? undefined : opts.alpha;
+  const channels = rgb.channels + (alpha ? 1 : 0);
+  let samples = quantize(rgb, alpha, wide ? 16 : 8);
+  if (format === 'jpeg' && opts.alpha) samples = flattenOnWhite(samples as Uint8Array, rgb, opts.alpha);
+  const meta = opts.meta ?? {};
+  const carry = { icc: meta.icc?.length ? meta.icc : undefined, exif: meta.exif?.length ? meta.exif : undefined, density: meta.density };
+
+  // Never sharp's withMetadata(): it attaches (and may convert to) a profile of its own choosing.
+  const finish = (pipe: Sharp) => {
+    if (meta.xmp?.length) pipe = pipe.withXmp(meta.xmp.toString('utf8'));
+    return applyFormat(pipe, format, quality, meta.density).toBuffer();
+  };
+
+  try {
+    if (format === 'png') return embedInPng(await finish(rawPipeline(samples, rgb.width, rgb.height, channels, wide)), carry);
+    if (format === 'jpeg') return embedInJpeg(await finish(rawPipeline(samples, rgb.width, rgb.height, channels, wide)), carry);
+    if (!carry.icc && !carry.exif) return await finish(rawPipeline(samples, rgb.width, rgb.height, channels, wide));
+    // Other formats: a stored (uncompressed) PNG carries profile + EXIF into sharp, which copies
+    // them over without touching the pixels.
+    const carrier = embedInPng(await rawPipeline(samples, rgb.width, rgb.height, channels, wide).png({ compressionLevel: 0 }).toBuffer(), carry);
+    samples = new Uint8Array(0);
+    const gray = rgb.channels === 1;
+    let pipe = sharp(carrier, { limitInputPixels: false, ignoreIcc: true }).toColourspace(wide ? (gray ? 'grey16' : 'rgb16') : gray ? 'b-w' : 'srgb');
+    if (carry.icc) pipe = pipe.keepIccProfile();
+    if (carry.exif) pipe = pipe.keepExif();
+    return await finish(pipe);
+  } catch (err) {
+    if (err instanceof StudioError) throw err;
+    throw new StudioError('E_INTERNAL', `encoding ${format} failed: ${(err as Error).message}`);
+  }
+}
+
+function flattenOnWhite(rgb8: Uint8Array, rgb: FloatImage, alpha: FloatImage): Uint8Array {
+  const a = alpha.data;
+  const c = rgb.channels;
+  const n = rgb.width * rgb.height;
+  for (let p = 0; p < n; p++) {
+    const t = Math.min(1, Math.max(0, a[p] || 0));
+    for (let k = 0; k < c; k++) {
+      const i = p * c + k;
+      rgb8[i] = Math.floor(rgb8[i] * t + 255 * (1 - t) + 0.5);
+    }
+  }
+  return rgb8;
+}

@@ -1,0 +1,9 @@
+// imaging/: everything between files and the engine's float pixels (sharp/libvips).
+export { decodeImage } from './decode';
+export { probeImage } from './probe';
+export { encodeImage, quantize, mimeType, supports16Bit, ENCODE_FORMATS } from './encode';
+export { writeFileAtomic, writeOutput, isSameFile, freeOutputPath, type WriteOutputOptions } from './atomic';
+export { DEFAULT_LIMITS, resolveLimits, checkOutputSize, checkInputPixels, checkFileSize } from './limits';
+export { renderPreview, type PreviewOptions } from './preview';
+export { sniffFormat, type SniffedFormat } from './sniff';
+export type { CarriedMeta, DecodedImage, EncodeFormat, EncodeOptions, ImageLimits, ImageMeta, ImageSource, InputFormat } from './types';

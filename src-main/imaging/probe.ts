@@ -1,0 +1,64 @@
+import sharp, { type Metadata, type SharpOptions } from 'sharp';
+import { checkInputPixels, resolveLimits } from './limits';
+import { loadSource, sharpError, type LoadedSource } from './source';
+import type { ImageLimits, ImageMeta, ImageSource } from './types';
+
+const EXIF_PREFIX = Buffer.from('Exif\0\0', 'latin1');
+
+/** EXIF as the TIFF structure alone (libvips hands it over with the JPEG "Exif\0\0" prefix). */
+export function bareExif(exif: Buffer | undefined): Buffer | undefined {
+  if (!exif || exif.length < 8) return undefined;
+  return exif.subarray(0, 6).equals(EXIF_PREFIX) ? exif.subarray(6) : exif;
+}
+
+export const WIDE_DEPTHS = new Set(['ushort', 'short', 'uint', 'int', 'float', 'double', 'complex', 'dpcomplex']);
+const GRAY_SPACES = new Set(['b-w', 'grey16']);
+
+export function sharpOptions(limits: ImageLimits): SharpOptions {
+  // 'error' refuses cut-off and damaged files but tolerates the harmless warnings many camera
+  // JPEGs raise ('truncated' lets a cut JPEG-compressed TIFF through).
+  return { failOn: 'error', limitInputPixels: Math.max(1, Math.floor(limits.maxInputMP * 1e6)), pages: 1, page: 0 };
+}
+
+export function metaFrom(md: Metadata, src: LoadedSource): ImageMeta {
+  const orientation = md.orientation && md.orientation >= 1 && md.orientation <= 8 ? md.orientation : 1;
+  const rawW = md.width;
+  const rawH = md.pageHeight && md.pages && md.pages > 1 ? md.pageHeight : md.height;
+  const swap = orientation >= 5;
+  const meta: ImageMeta = {
+    format: src.format,
+    width: swap ? rawH : rawW,
+    height: swap ? rawW : rawH,
+    bitDepth: WIDE_DEPTHS.has(md.depth) || (md.bitsPerSample ?? 8) > 8 ? 16 : 8,
+    channels: GRAY_SPACES.has(md.space) && !md.isPalette ? 1 : 3,
+    hasAlpha: md.hasAlpha,
+    orientation,
+    bytes: src.bytes,
+    pages: md.pages ?? 1,
+  };
+  if (md.icc?.length) meta.icc = md.icc;
+  const exif = bareExif(md.exif);
+  if (exif) meta.exif = exif;
+  if (md.xmp?.length) meta.xmp = md.xmp;
+  if (md.density) meta.density = md.density;
+  return meta;
+}
+
+/**
+ * Header-only look at an image: format, upright size, depth, alpha, orientation, metadata.
+ * Reads only the first bytes of a file for format detection; throws coded errors for missing,
+ * empty, oversized (file bytes) and non-image files. With `limits`, also checks input pixels.
+ */
+export async function probeImage(src: ImageSource, limits?: Partial<ImageLimits>): Promise<ImageMeta> {
+  const lim = resolveLimits(limits);
+  const loaded = await loadSource(src, lim, 'head');
+  let md: Metadata;
+  try {
+    md = await sharp(loaded.input, { ...sharpOptions(lim), limitInputPixels: false }).metadata();
+  } catch (err) {
+    throw sharpError(err, loaded.name);
+  }
+  const meta = metaFrom(md, loaded);
+  if (limits) checkInputPixels(meta.width, meta.height, lim);
+  return meta;
+}

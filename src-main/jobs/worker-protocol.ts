@@ -1,0 +1,87 @@
+import { z } from 'zod';
+import { BackendInfo, ModelInfo } from '../contract/api';
+import { BackendName, BackendPreference, type EnhanceRequest } from '../contract/enhance';
+import { ErrorPayloadSchema, JobProgress } from '../contract/jobs';
+
+// Messages between the host (main / CLI / server process) and the worker process. Both
+// directions are plain structured-clone data; the host zod-checks what the worker sends.
+
+export const ImageLimitsSchema = z
+  .object({ maxInputMP: z.number(), maxOutputMP: z.number(), maxFileMB: z.number() })
+  .partial();
+export type ImageLimitsOverride = z.infer<typeof ImageLimitsSchema>;
+
+/** What the worker needs besides the request: where things go, limits, the attempt number. */
+export const WorkerRunOptions = z.object({
+  /** Output folder when the request names none. */
+  outputsDir: z.string(),
+  /** Per-image model cache folder (learned methods); absent = no cache. */
+  cacheDir: z.string().optional(),
+  cacheMaxMB: z.number().optional(),
+  /** Folder of export presets (presets/). */
+  presetsDir: z.string().optional(),
+  limits: ImageLimitsSchema.optional(),
+  attempt: z.number().int().positive(),
+});
+export type WorkerRunOptions = z.infer<typeof WorkerRunOptions>;
+
+export interface WorkerJob {
+  jobId: string;
+  request: EnhanceRequest;
+  options: WorkerRunOptions;
+}
+
+/** Job events as the worker sends them (the host adds the job id and owns `state`). */
+export const WorkerJobEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('progress'), progress: JobProgress }),
+  z.object({
+    type: z.literal('train'),
+    step: z.number(),
+    totalSteps: z.number(),
+    loss: z.number(),
+    lr: z.number(),
+    etaMs: z.number().optional(),
+  }),
+  z.object({
+    type: z.literal('info'),
+    message: z.string(),
+    backend: BackendName.optional(),
+    cacheHit: z.boolean().optional(),
+  }),
+  z.object({ type: z.literal('output'), files: z.array(z.string()) }),
+]);
+export type WorkerJobEvent = z.infer<typeof WorkerJobEvent>;
+
+export const WorkerJobResult = z.object({
+  outputs: z.array(z.string()),
+  backend: BackendName.optional(),
+  cacheHit: z.boolean().optional(),
+});
+export type WorkerJobResult = z.infer<typeof WorkerJobResult>;
+
+/** Questions the host may ask a worker (answered from the engine that lives there). */
+export const WORKER_QUERIES = {
+  models: { args: z.tuple([]), result: z.array(ModelInfo) },
+  backend: { args: z.tuple([BackendPreference]), result: BackendInfo },
+};
+export type WorkerQueryName = keyof typeof WORKER_QUERIES;
+export type WorkerQueryArgs<Q extends WorkerQueryName> = z.infer<(typeof WORKER_QUERIES)[Q]['args']>;
+export type WorkerQueryResult<Q extends WorkerQueryName> = z.infer<(typeof WORKER_QUERIES)[Q]['result']>;
+
+export type HostMessage =
+  | { type: 'run'; jobId: string; request: EnhanceRequest; options: WorkerRunOptions }
+  | { type: 'cancel'; jobId: string }
+  | { type: 'query'; id: number; query: WorkerQueryName; args: unknown[] }
+  | { type: 'shutdown' };
+
+const ResultOf = <T extends z.ZodType>(value: T) =>
+  z.union([z.object({ ok: z.literal(true), value }), z.object({ ok: z.literal(false), error: ErrorPayloadSchema })]);
+
+export const WorkerMessage = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('ready'), pid: z.number() }),
+  z.object({ type: z.literal('event'), jobId: z.string(), event: WorkerJobEvent }),
+  z.object({ type: z.literal('result'), jobId: z.string(), result: ResultOf(WorkerJobResult) }),
+  z.object({ type: z.literal('reply'), id: z.number(), result: ResultOf(z.unknown()) }),
+  z.object({ type: z.literal('log'), level: z.enum(['info', 'warn', 'error']), message: z.string() }),
+]);
+export type WorkerMessage = z.infer<typeof WorkerMessage>;

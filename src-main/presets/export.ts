@@ -1,0 +1,250 @@
+// exportWithPreset: every deliverable of a preset from one enhanced image, in one call.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { CLASSICAL_METHODS } from '../contract/enhance';
+import { StudioError } from '../contract/errors';
+import type { FloatImage } from '../contract/image';
+import type { ImageOutput, Preset, SidecarOutput } from '../contract/presets';
+import type { ImageMeta } from '../imaging';
+import { COLOUR_LABEL, iccColourSpace, iccDescription, profileBytes } from './colour';
+import { renderFileBase, renderSubfolder, type NamingContext } from './naming';
+import { placeNewBuffer, placeNewFile, wouldSkip, writeDurable, type PlaceOptions } from './place';
+import { carrierPng, channelsOf, toRaster16 } from './raster';
+import { EXTENSION, outputBitDepth, renderOutput, type RenderSource } from './render';
+import { provenanceJson, provenanceXmp, type Provenance, type ProvenanceOutput } from './sidecar';
+import { targetSize } from './sizing';
+import { writeTiffExif } from './tiff-exif';
+import { parsePreset } from './validate';
+
+export type ExportMeta = Pick<ImageMeta, 'format' | 'bitDepth'> & Partial<Pick<ImageMeta, 'width' | 'height' | 'icc' | 'exif' | 'xmp' | 'density'>>;
+
+export interface ExportSource {
+  /** The enhanced image (upright, in the original's colour space). */
+  rgb: FloatImage;
+  alpha?: FloatImage;
+  /** The original's metadata (decodeImage's meta). */
+  meta: ExportMeta;
+  sourcePath: string;
+  /** sha256 of the original file; computed when missing. */
+  sourceHash?: string;
+  method: string;
+  scale: number;
+  backend?: string;
+  settings?: Record<string, unknown>;
+}
+
+export interface ExportOptions {
+  /** Folder the naming templates are relative to. */
+  outRoot: string;
+  /** For {date} and the sidecar; default now. */
+  date?: Date;
+  /** For {seq}; default 1. */
+  seq?: number;
+  signal?: AbortSignal;
+  onProgress?: (done: number, total: number) => void;
+  /** Something was delivered with less than asked (e.g. TIFF EXIF could not be written). */
+  onWarning?: (message: string) => void;
+}
+
+export async function sha256File(file: string): Promise<string | undefined> {
+  try {
+    const h = createHash('sha256');
+    for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+    return h.digest('hex');
+  } catch {
+    return undefined;
+  }
+}
+
+const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+export function isAiMethod(method: string): boolean {
+  return !(CLASSICAL_METHODS as readonly string[]).includes(method);
+}
+
+function renderSource(src: ExportSource): RenderSource {
+  const { rgb, alpha, meta } = src;
+  const cache = new Map<'rgb' | 'native', Promise<Buffer>>();
+  const carrier = (kind: 'rgb' | 'native') => {
+    let p = cache.get(kind);
+    if (!p) {
+      p = (async () => {
+        const rgbOut = kind === 'rgb';
+        const r = toRaster16(rgb, alpha, rgbOut);
+        // The profile the pixels are in: the original's when it fits, else sRGB (the
+        // convention for untagged images) for colour, none for grey.
+        const want = r.colour === 3 ? 'RGB ' : 'GRAY';
+        const icc = meta.icc && iccColourSpace(meta.icc) === want ? meta.icc : r.colour === 3 ? await profileBytes('srgb') : undefined;
+        return carrierPng(r.data, r.width, r.height, channelsOf(r), { icc });
+      })();
+      cache.set(kind, p);
+    }
+    return p;
+  };
+  return {
+    width: rgb.width,
+    height: rgb.height,
+    colour: rgb.channels,
+    bitDepth: meta.bitDepth,
+    icc: meta.icc,
+    exif: meta.exif,
+    xmp: meta.xmp,
+    density: meta.density,
+    carrier,
+  };
+}
+
+function describeMetadata(o: ImageOutput): string {
+  return o.metadata.mode;
+}
+
+function checkAbort(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new StudioError('E_CANCELLED', 'export cancelled');
+}
+
+/**
+ * Writes every output of `preset` for one enhanced image under opts.outRoot and returns the
+ * paths written (images, then sidecars). Each file appears atomically under a name that was
+ * free (originals and existing files are never replaced); if any output fails, the files this
+ * call already wrote are removed again.
+ */
+export async function exportWithPreset(src: ExportSource, presetIn: Preset, opts: ExportOptions): Promise<string[]> {
+  const preset = parsePreset(presetIn);
+  const date = opts.date ?? new Date();
+  const seq = opts.seq ?? 1;
+  const rs = renderSource(src);
+  const name = path.basename(src.sourcePath, path.extname(src.sourcePath));
+  const protect = [src.sourcePath];
+  const images = preset.outputs.filter((o): o is ImageOutput => o.kind === 'image');
+  const sidecars = preset.outputs.filter((o): o is SidecarOutput => o.kind === 'sidecar');
+  const total = images.length + sidecars.length;
+  const written: string[] = [];
+  const delivered: { output: ImageOutput; record: ProvenanceOutput; base: string; dir: string }[] = [];
+  const warnings: string[] = [];
+  const warn = (m: string) => {
+    warnings.push(m);
+    opts.onWarning?.(m);
+  };
+
+  const ctxFor = (w: number, h: number): NamingContext => ({
+    name,
+    client: preset.client,
+    preset: preset.id,
+    method: src.method,
+    scale: src.scale,
+    date,
+    seq,
+    w,
+    h,
+  });
+
+  try {
+    let done = 0;
+    for (const out of images) {
+      checkAbort(opts.signal);
+      const size = targetSize(rs.width, rs.height, out.size);
+      const ctx = ctxFor(size.width, size.height);
+      const place: PlaceOptions = {
+        dir: path.join(opts.outRoot, renderSubfolder(out.naming.subfolder, ctx)),
+        base: renderFileBase(out.naming.template, ctx),
+        ext: EXTENSION[out.format.format],
+        collision: out.naming.collision,
+        protect,
+      };
+      if (!(await wouldSkip(place))) {
+        const r = await renderOutput(rs, out);
+        const file = await placeNewFile(place, async (tmp) => {
+          await writeDurable(tmp, r.buffer);
+          if (r.tiffExif) {
+            try {
+              await writeTiffExif(tmp, r.tiffExif);
+            } catch (err) {
+              warn(`${path.basename(place.base)}${place.ext}: written without EXIF (${(err as Error).message})`);
+            }
+          }
+        });
+        if (file) {
+          written.push(file);
+          const bytes = r.tiffExif ? await fs.readFile(file) : r.buffer;
+          delivered.push({
+            output: out,
+            dir: path.dirname(file),
+            base: path.basename(file, path.extname(file)),
+            record: {
+              path: file,
+              sha256: sha256(bytes),
+              format: out.format.format,
+              width: r.width,
+              height: r.height,
+              bitDepth: outputBitDepth(out.format, rs.bitDepth),
+              ppi: r.ppi,
+              ...(r.profile ? { profile: r.profile } : out.colour !== 'keep' ? { profile: COLOUR_LABEL[out.colour] } : {}),
+              metadata: describeMetadata(out),
+              ...(out.label ? { label: out.label } : {}),
+            },
+          });
+        }
+      }
+      opts.onProgress?.(++done, total);
+    }
+
+    if (sidecars.length) {
+      const first = images[0];
+      const provenance: Provenance = {
+        source: {
+          path: path.resolve(src.sourcePath),
+          name: path.basename(src.sourcePath),
+          ...(src.sourceHash ? { sha256: src.sourceHash } : {}),
+          width: src.meta.width ?? Math.round(rs.width / src.scale),
+          height: src.meta.height ?? Math.round(rs.height / src.scale),
+          format: src.meta.format,
+          bitDepth: src.meta.bitDepth,
+          ...(iccDescription(src.meta.icc) ? { profile: iccDescription(src.meta.icc) } : {}),
+        },
+        method: src.method,
+        model: typeof src.settings?.model === 'string' ? src.settings.model : isAiMethod(src.method) ? src.method : undefined,
+        aiEnhanced: isAiMethod(src.method),
+        scale: src.scale,
+        backend: src.backend,
+        settings: src.settings,
+        preset: { id: preset.id, name: preset.name, ...(preset.client ? { client: preset.client } : {}) },
+        date,
+        copyright: first?.metadata.copyright,
+        creator: first?.metadata.creator,
+      };
+      if (!provenance.source.sha256) {
+        const h = await sha256File(src.sourcePath);
+        if (h) provenance.source.sha256 = h;
+      }
+      for (const sc of sidecars) {
+        checkAbort(opts.signal);
+        if (sc.json) {
+          const ctx = ctxFor(rs.width, rs.height);
+          const dir = path.join(opts.outRoot, renderSubfolder(sc.naming.subfolder, ctx));
+          const body = provenanceJson(
+            provenance,
+            delivered.map((d) => d.record),
+            dir,
+            warnings,
+          );
+          const file = await placeNewBuffer({ dir, base: renderFileBase(sc.naming.template, ctx), ext: '.json', collision: sc.naming.collision, protect }, body);
+          if (file) written.push(file);
+        }
+        if (sc.xmp) {
+          for (const d of delivered) {
+            const file = await placeNewBuffer({ dir: d.dir, base: d.base, ext: '.xmp', collision: sc.naming.collision, protect }, provenanceXmp(provenance, d.record));
+            if (file) written.push(file);
+          }
+        }
+        opts.onProgress?.(++done, total);
+      }
+    }
+    return written;
+  } catch (err) {
+    await Promise.all(written.map((f) => fs.rm(f, { force: true })));
+    if (err instanceof StudioError) throw err;
+    throw new StudioError('E_INTERNAL', `export with preset '${preset.name}' failed: ${(err as Error).message}`);
+  }
+}

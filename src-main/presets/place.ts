@@ -1,0 +1,95 @@
+// Putting finished files in place. A deliverable is written to a temporary file beside its
+// destination, then hard-linked to the final name: link() never replaces an existing file, so
+// two exports racing for one name cannot clobber each other and an original is never
+// overwritten. File systems without hard links fall back to check-then-rename.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { isSameFile } from '../imaging';
+
+function tempBeside(dir: string, base: string, ext: string): string {
+  // Keep the real extension last: ExifTool decides the file type from it.
+  return path.join(dir, `.${base.slice(0, 60)}.${randomBytes(5).toString('hex')}.tmp${ext}`);
+}
+
+export async function writeDurable(file: string, data: Buffer | string): Promise<void> {
+  const fh = await fs.open(file, 'wx');
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}
+
+const exists = (p: string) =>
+  fs.access(p).then(
+    () => true,
+    () => false,
+  );
+
+export interface PlaceOptions {
+  dir: string;
+  base: string;
+  /** With the dot, e.g. '.jpg'. */
+  ext: string;
+  collision: 'suffix' | 'skip';
+  /** Paths that must never be written (the original photo). */
+  protect: string[];
+}
+
+async function isProtected(o: PlaceOptions, target: string): Promise<boolean> {
+  for (const p of o.protect) if (await isSameFile(p, target)) return true;
+  return false;
+}
+
+function candidate(o: PlaceOptions, k: number): string {
+  return path.join(o.dir, `${o.base}${k > 1 ? `_${k}` : ''}${o.ext}`);
+}
+
+/** Would this output be skipped (collision 'skip' and the name taken)? Checked before costly work. */
+export async function wouldSkip(o: PlaceOptions): Promise<boolean> {
+  if (o.collision !== 'skip') return false;
+  const first = candidate(o, 1);
+  return (await isProtected(o, first)) || (await exists(first));
+}
+
+/**
+ * Writes a new file under a free name: fill(tempPath) produces the content, then it is linked
+ * in. Returns the final path, or undefined when collision is 'skip' and the name is taken.
+ */
+export async function placeNewFile(o: PlaceOptions, fill: (tempPath: string) => Promise<void>): Promise<string | undefined> {
+  await fs.mkdir(o.dir, { recursive: true });
+  const tmp = tempBeside(o.dir, o.base, o.ext);
+  try {
+    await fill(tmp);
+    for (let k = 1; k < 10_000; k++) {
+      const target = candidate(o, k);
+      const taken = await isProtected(o, target);
+      if (!taken) {
+        try {
+          await fs.link(tmp, target);
+          return target;
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (code !== 'EEXIST') {
+            if (!(await exists(target))) {
+              // No hard links here (FAT, some network shares): check, then rename.
+              await fs.rename(tmp, target);
+              return target;
+            }
+          }
+        }
+      }
+      if (o.collision === 'skip') return undefined;
+    }
+    throw new Error(`no free file name for ${candidate(o, 1)}`);
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
+}
+
+/** Same, for in-memory content. */
+export function placeNewBuffer(o: PlaceOptions, data: Buffer | string): Promise<string | undefined> {
+  return placeNewFile(o, (tmp) => writeDurable(tmp, data));
+}

@@ -1,0 +1,10 @@
+import type { ImageItem, StudioApi } from '../contract/api';
+import type { StudioEvent } from '../contract/events';
+
+/** What the server needs from the studio's core (a StudioService, adapted in cli/commands/serve). */
+export interface ServerCore {
+  api: StudioApi;
+  events: { subscribe(listener: (event: StudioEvent) => void): () => void };
+  /** Stores an uploaded photo in the library folder and adds it to the library. */
+  addUpload(name: string, bytes: Buffer): Promise<ImageItem>;
+}

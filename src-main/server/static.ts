@@ -1,0 +1,101 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BASE_HEADERS } from './respond';
+
+// The built renderer (out/renderer). Only files under the root are served: the URL path is
+// decoded once, normalised, and must stay inside the root; dot-files and odd bytes are refused.
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.jpg': 'image/jpeg',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.wasm': 'application/wasm',
+  '.txt': 'text/plain; charset=utf-8',
+};
+
+/** The page's Content-Security-Policy: our own scripts, styles, images and API only. */
+export const CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self' 'unsafe-inline'",
+  "img-src 'self' data: blob:",
+  "connect-src 'self'",
+  "font-src 'self'",
+  "manifest-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Loupe Studio</title>
+<body style="background:#1c1c1c;color:#ddd;font:15px system-ui;padding:3em">
+<h1 style="font-weight:500">Loupe Studio</h1>
+<p>The studio's interface has not been built yet. Run <code>npm run build:renderer</code> and reload.</p>
+<p>The API is up: <code>POST /api/call/app.info</code>.</p></body>`;
+
+function sendText(res: ServerResponse, status: number, text: string, type = 'text/plain; charset=utf-8'): void {
+  res.writeHead(status, { ...BASE_HEADERS, 'Content-Type': type, 'Content-Security-Policy': CSP, 'Content-Length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** Maps a URL path to a file under root, or undefined if it tries to leave it. */
+export function resolveStatic(root: string, urlPath: string): string | undefined {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(urlPath);
+  } catch {
+    return undefined;
+  }
+  if (decoded.includes('\0') || decoded.includes('\\')) return undefined;
+  const parts = decoded.split('/').filter((p) => p.length > 0);
+  if (parts.some((p) => p === '..' || p.startsWith('.'))) return undefined;
+  const file = path.resolve(root, ...parts);
+  const rootAbs = path.resolve(root);
+  if (file !== rootAbs && !file.startsWith(rootAbs + path.sep)) return undefined;
+  return file;
+}
+
+export function createStaticRoute(root: string) {
+  return async function handleStatic(req: IncomingMessage, res: ServerResponse, urlPath: string): Promise<void> {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { ...BASE_HEADERS, Allow: 'GET, HEAD' });
+      res.end();
+      return;
+    }
+    const wanted = urlPath === '/' || urlPath === '' ? '/index.html' : urlPath;
+    const file = resolveStatic(root, wanted);
+    if (!file) return sendText(res, 404, 'not found');
+    let st;
+    try {
+      st = await stat(file);
+    } catch {
+      if (wanted === '/index.html') return sendText(res, 200, NOT_BUILT, 'text/html; charset=utf-8');
+      return sendText(res, 404, 'not found');
+    }
+    if (!st.isFile()) return sendText(res, 404, 'not found');
+    const ext = path.extname(file).toLowerCase();
+    // Vite puts content hashes in asset names: those can be cached for good; index.html never.
+    const immutable = file.includes(`${path.sep}assets${path.sep}`);
+    res.writeHead(200, {
+      ...BASE_HEADERS,
+      'Content-Type': TYPES[ext] ?? 'application/octet-stream',
+      'Content-Length': st.size,
+      'Content-Security-Policy': CSP,
+      'Cache-Control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+    });
+    if (req.method === 'HEAD') {
+      res.end();
+      return;
+    }
+    createReadStream(file).on('error', () => res.destroy()).pipe(res);
+  };
+}

@@ -1,0 +1,66 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AppInfo, StudioApi } from '../contract/api';
+import type { BackendPreference } from '../contract/enhance';
+import type { WorkerPool } from '../jobs/worker-pool';
+import type { SettingsStore } from './settings';
+
+interface PackageInfo {
+  version: string;
+  engineVersion: string;
+}
+
+let pkg: PackageInfo | undefined;
+
+/** Version numbers from the studio's package.json (found upwards from this file; a bundle passes them). */
+export function packageInfo(): PackageInfo {
+  if (pkg) return pkg;
+  pkg = { version: '0.0.0', engineVersion: 'unknown' };
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const file = path.join(dir, 'package.json');
+    try {
+      const j = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string; dependencies?: Record<string, string> };
+      if (j.name === 'loupe-studio') {
+        pkg = { version: j.version ?? '0.0.0', engineVersion: `tfjs ${j.dependencies?.['@tensorflow/tfjs-core'] ?? 'unknown'}` };
+        break;
+      }
+    } catch {
+      // keep looking upwards
+    }
+    dir = path.dirname(dir);
+  }
+  return pkg;
+}
+
+export interface AppDeps {
+  dataDir: string;
+  settings: SettingsStore;
+  workers: WorkerPool;
+  limits: AppInfo['limits'];
+  desktop: boolean;
+  version?: Partial<PackageInfo>;
+}
+
+export function createAppApi(deps: AppDeps): Pick<StudioApi, 'app.info' | 'app.backend'> {
+  return {
+    'app.info': async () => {
+      const p = { ...packageInfo(), ...deps.version };
+      return {
+        name: 'Loupe Studio',
+        version: p.version,
+        engineVersion: p.engineVersion,
+        dataDir: deps.dataDir,
+        outputsDir: deps.settings.get().outputsDir,
+        limits: { ...deps.limits },
+        desktop: deps.desktop,
+      };
+    },
+    // The engine lives in the worker: it says which backend it can run and which one is active.
+    'app.backend': async () => {
+      const pref: BackendPreference = deps.settings.get().backend;
+      return deps.workers.query('backend', pref);
+    },
+  };
+}

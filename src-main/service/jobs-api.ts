@@ -1,0 +1,44 @@
+import type { StudioApi } from '../contract/api';
+import { EnhanceRequest } from '../contract/enhance';
+import { StudioError } from '../contract/errors';
+import type { JobQueue } from '../jobs/queue';
+import type { WorkerPool } from '../jobs/worker-pool';
+import type { SettingsStore } from './settings';
+
+export interface JobsDeps {
+  queue: JobQueue;
+  workers: WorkerPool;
+  settings: SettingsStore;
+  /** Fill output format/quality from settings when a request names none (the CLI keeps "same as input"). */
+  settingsDefaults: boolean;
+}
+
+/** A request as it will run: validated, with the user's settings filling what it leaves open. */
+export function resolveRequest(raw: EnhanceRequest, deps: Pick<JobsDeps, 'settings' | 'settingsDefaults'>): EnhanceRequest {
+  const parsed = EnhanceRequest.safeParse(raw);
+  if (!parsed.success) {
+    throw new StudioError('E_INVALID_ARGUMENT', `invalid enhance request: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'request'}: ${i.message}`).join('; ')}`);
+  }
+  const req = parsed.data;
+  const s = deps.settings.get();
+  const output = { ...req.output };
+  output.dir ??= s.outputsDir;
+  if (deps.settingsDefaults) {
+    if (output.format === undefined && s.defaultFormat !== 'same') output.format = s.defaultFormat;
+    output.quality ??= s.defaultQuality;
+  }
+  return { ...req, backend: req.backend ?? s.backend, output };
+}
+
+export function createJobsApi(
+  deps: JobsDeps,
+): Pick<StudioApi, 'jobs.enqueue' | 'jobs.list' | 'jobs.get' | 'jobs.cancel' | 'jobs.retry' | 'models.list'> {
+  return {
+    'jobs.enqueue': (req) => deps.queue.enqueue(resolveRequest(req, deps)),
+    'jobs.list': async () => deps.queue.list(),
+    'jobs.get': async (id) => deps.queue.get(id),
+    'jobs.cancel': (id) => deps.queue.cancel(id),
+    'jobs.retry': (id) => deps.queue.retry(id),
+    'models.list': () => deps.workers.query('models'),
+  };
+}

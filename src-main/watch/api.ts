@@ -1,0 +1,51 @@
+import type { StudioApi } from '../contract/api';
+import type { StudioEvent } from '../contract/events';
+import type { JobQueue } from '../jobs/queue';
+import { WatchManager } from './manager';
+import { queuePort } from './queue-port';
+
+export type WatchApi = Pick<StudioApi, 'watches.list' | 'watches.add' | 'watches.remove' | 'watches.pause' | 'watches.resume' | 'watches.files'>;
+
+/** The part of the service a watch needs (structurally typed: watch/ never imports service/). */
+export interface WatchApiDeps {
+  dataDir: string;
+  queue: JobQueue;
+  events: { emit(e: StudioEvent): void };
+  onWarning(message: string): void;
+  onDispose(fn: () => Promise<void> | void): void;
+  /** Presence-check period of the source folders (tests shorten it). */
+  watchPresenceMs?: number;
+}
+
+/**
+ * The watch block of the studio API. Starts the saved watches in the background (the service
+ * is usable at once; watch calls wait for the start) and stops them when the service closes.
+ */
+export function createWatchApi(deps: WatchApiDeps): WatchApi {
+  const manager = new WatchManager({
+    dataDir: deps.dataDir,
+    jobs: queuePort(deps.queue),
+    onEvent: (watchId, message) => deps.events.emit({ topic: 'watch', watchId, message }),
+    onError: (watchId, err) => deps.onWarning(`watch ${watchId}: ${(err as Error)?.message ?? String(err)}`),
+    ...(deps.watchPresenceMs ? { presenceMs: deps.watchPresenceMs } : {}),
+  });
+  const ready = manager.start().catch((err) => deps.onWarning(`watches: ${(err as Error).message}`));
+  deps.onDispose(async () => {
+    await ready;
+    await manager.close();
+  });
+  return createWatchApiFor(manager, ready);
+}
+
+/** The API over an existing manager (the CLI and tests build their own). */
+export function createWatchApiFor(watches: WatchManager, ready: Promise<unknown> = Promise.resolve()): WatchApi {
+  const after = <T>(fn: () => T | Promise<T>) => ready.then(fn);
+  return {
+    'watches.list': () => after(() => watches.list()),
+    'watches.add': (spec) => after(() => watches.add(spec)),
+    'watches.remove': (id) => after(() => watches.remove(id)),
+    'watches.pause': (id) => after(() => watches.pause(id)),
+    'watches.resume': (id) => after(() => watches.resume(id)),
+    'watches.files': (id, q) => after(() => watches.files(id, q)),
+  };
+}

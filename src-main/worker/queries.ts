@@ -1,0 +1,22 @@
+import type { BackendInfo, ModelInfo } from '../contract/api';
+import { BackendPreference } from '../contract/enhance';
+import { StudioError } from '../contract/errors';
+import { ensureBackend, probeBackends } from '../engine/backend';
+import { listModels } from '../engine/registry';
+import { WORKER_QUERIES, type WorkerQueryName } from '../jobs/worker-protocol';
+
+/** Answers a host's question from the engine living in this process. */
+export async function answerQuery(query: WorkerQueryName, args: unknown[]): Promise<ModelInfo[] | BackendInfo> {
+  switch (query) {
+    case 'models':
+      WORKER_QUERIES.models.args.parse(args);
+      return listModels();
+    case 'backend': {
+      const [pref] = WORKER_QUERIES.backend.args.parse(args);
+      const preference = BackendPreference.parse(pref);
+      return { active: await ensureBackend(preference), preference, available: probeBackends() };
+    }
+    default:
+      throw new StudioError('E_INVALID_ARGUMENT', `unknown worker query '${String(query)}'`);
+  }
+}

@@ -1,0 +1,32 @@
+import type { ModelInfo } from '../../../src-main/contract/api';
+import type { JobInfo } from '../../../src-main/contract/jobs';
+
+/** "ZSSR ×4 · Balanced": how a job's result is named everywhere in the UI. */
+export function resultLabel(job: JobInfo, models: readonly ModelInfo[]): string {
+  const m = models.find((x) => x.id === job.request.method);
+  const name = shortName(m?.label ?? job.request.method);
+  const learned = m ? m.family !== 'interpolation' : false;
+  const preset = learned && job.request.preset ? ` · ${job.request.preset[0].toUpperCase()}${job.request.preset.slice(1)}` : '';
+  return `${name} ×${job.request.scale}${preset}`;
+}
+
+export const PHASE_LABEL: Record<string, string> = {
+  decode: 'Reading photo',
+  train: 'Learning from the photo',
+  infer: 'Enlarging',
+  encode: 'Saving',
+  export: 'Exporting',
+};
+
+export const STATE_LABEL: Record<string, string> = {
+  queued: 'Queued',
+  running: 'Running',
+  done: 'Done',
+  failed: 'Failed',
+  cancelled: 'Cancelled',
+};
+
+/** A model's label without its explanation: 'ZSSR (learns from the photo itself)' -> 'ZSSR'. */
+export function shortName(label: string): string {
+  return label.replace(/\s*\(.*\)\s*$/, '') || label;
+}
