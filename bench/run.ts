@@ -13,6 +13,8 @@ type Section = { run(ctx: BenchContext): Promise<string> };
 const SECTIONS: Record<string, () => Promise<Section>> = {
   classical: () => import('./classical'),
   watch: () => import('./watch'),
+  presets: () => import('./presets'),
+  desktop: () => import('./desktop'),
 };
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -2,6 +2,7 @@
 // studio served to the browser by `studio serve`. Builds what is out of date first.
 //   npm start [-- <args>]        extra args go to Electron (or to `studio serve`)
 //   ELECTRON_PATH=/path/electron  use that Electron binary instead of the npm package's
+//   STUDIO_NO_BUILD=1             start with what is in out/ (no staleness check, no build)
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -48,13 +49,17 @@ function run(cmd, args, what) {
   }
 }
 
+const noBuild = process.env.STUDIO_NO_BUILD === '1';
+
 function buildRendererIfStale() {
+  if (noBuild) return;
   const built = mtime(path.join(root, 'out/renderer/index.html'));
   if (built && built >= newest(path.join(root, 'src-renderer')) && built >= newest(path.join(root, 'src-main/contract'))) return;
   run(process.execPath, [path.join(root, 'node_modules/vite/bin/vite.js'), 'build', '--config', 'src-renderer/vite.config.ts', '--logLevel', 'warn'], 'building the renderer');
 }
 
 function buildMainIfStale() {
+  if (noBuild) return;
   const outputs = ['out/main/app.js', 'out/main/worker.js', 'out/preload/preload.cjs'].map((f) => mtime(path.join(root, f)));
   if (Math.min(...outputs) >= newest(path.join(root, 'src-main'))) return;
   run(process.execPath, [path.join(root, 'scripts/build-main.mjs')], 'building the main process');

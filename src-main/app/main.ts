@@ -59,7 +59,8 @@ const devRendererUrl = !app.isPackaged ? process.env.STUDIO_RENDERER_URL : undef
 const appOrigins = [APP_ORIGIN, ...(devRendererUrl ? [new URL(devRendererUrl).origin] : [])];
 
 let win: BrowserWindow | undefined;
-let service: StudioService | undefined;
+/** library.addPaths that also records recent files; set once the service is up. */
+let addPhotos: ((paths: string[]) => Promise<unknown>) | undefined;
 const pendingPhotos: string[] = [];
 
 function log(message: string): void {
@@ -68,12 +69,12 @@ function log(message: string): void {
 
 async function openPhotos(paths: readonly string[]): Promise<void> {
   if (!paths.length) return;
-  if (!service) {
+  if (!addPhotos) {
     pendingPhotos.push(...paths);
     return;
   }
   try {
-    await service['library.addPaths']([...paths]);
+    await addPhotos([...paths]);
   } catch (err) {
     const p = toErrorPayload(err);
     dialog.showErrorBox('Could not open the photos', `${p.message} (${p.code})`);
@@ -94,8 +95,9 @@ async function start(): Promise<void> {
   if (stateProblem) log(stateProblem);
 
   const fork: ForkUtility = (modulePath, args, options) => utilityProcess.fork(modulePath, args, options);
+  let svc: StudioService;
   try {
-    service = await createStudioService({
+    svc = await createStudioService({
       dataDir,
       desktop: true,
       version: { version: app.getVersion() },
@@ -113,7 +115,6 @@ async function start(): Promise<void> {
     app.exit(1);
     return;
   }
-  const svc = service;
   svc.workers.onLifecycle((e) => {
     // The window stays up; the job is already failed with the reason, the next job respawns.
     if (e.type === 'crash') log(`engine process crashed (${e.reason})${e.jobId ? ` during job ${e.jobId}` : ''}; it restarts with the next job`);
@@ -148,6 +149,7 @@ async function start(): Promise<void> {
       return items;
     },
   };
+  addPhotos = (paths) => api['library.addPaths'](paths);
   const desktop = createDesktopApi({
     api,
     dialogs: nativeDialogs(() => win, () => svc.settingsStore.get().outputsDir),

@@ -1,4 +1,5 @@
 import type { ForkOptions } from 'electron';
+import os from 'node:os';
 import { ProcessWorkerHost, type ProcessWorkerHostOptions, type SpawnWorker, type WorkerProcess } from '../jobs/worker-host';
 
 // The engine worker in an Electron utilityProcess: a Chromium-supervised Node process that
@@ -22,6 +23,20 @@ export interface UtilityProcessLike {
 /** `utilityProcess.fork` (injected: this module never loads Electron itself). */
 export type ForkUtility = (modulePath: string, args: string[], options: ForkOptions) => UtilityProcessLike;
 
+/**
+ * The engine is batch work: at below-normal priority it yields the CPU to the window (main and
+ * renderer processes) on a busy machine and still gets every idle cycle. Best effort.
+ */
+export function lowerPriority(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    os.setPriority(pid, os.constants.priority.PRIORITY_BELOW_NORMAL);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface UtilityWorkerOptions {
   /** The bundled utility entry (out/main/worker.js). */
   entry: string;
@@ -30,6 +45,8 @@ export interface UtilityWorkerOptions {
   maxOldSpaceMB?: number;
   /** Copy the engine's output to ours (STUDIO_DEBUG=1 does the same). */
   passthroughOutput?: boolean;
+  /** Run the engine at below-normal CPU priority (default true). */
+  lowPriority?: boolean;
 }
 
 export function utilityProcessSpawner(fork: ForkUtility, opts: UtilityWorkerOptions): SpawnWorker {
@@ -64,6 +81,7 @@ export function utilityProcessSpawner(fork: ForkUtility, opts: UtilityWorkerOpti
     let pid: number | undefined;
     child.on('spawn', () => {
       pid = child.pid;
+      if (opts.lowPriority ?? true) lowerPriority(pid);
     });
     const proc: WorkerProcess = {
       get pid() {

@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   watch: () => import('./commands/watch'),
   serve: () => import('./commands/serve'),
   presets: () => import('./commands/presets'),
+  cache: () => import('./commands/cache'),
 };
 
 async function usage(): Promise<string> {

@@ -4,6 +4,7 @@ import { BackendName, BackendPreference, EnhanceRequest, MethodId, OutputFormat 
 import { JobInfo } from './jobs';
 import { watchApi } from './watch';
 import { presetsApi } from './presets';
+import { cacheApi } from './cache';
 
 // Each domain owns one block of the map below. Front doors (HTTP, IPC, CLI) are generic over
 // the map: adding a method here is all it takes to expose it everywhere, validated by zod.
@@ -97,6 +98,7 @@ export const studioApi = {
   ...jobsApi,
   ...watchApi,
   ...presetsApi,
+  ...cacheApi,
 };
 
 export type StudioApiMap = typeof studioApi;

@@ -96,7 +96,8 @@ export type WatchCounts = z.infer<typeof WatchCounts>;
 
 /**
  * active: watching and processing; paused: by the user; waiting: the source folder is missing or
- * unreadable (see `reason`), resumes by itself when it comes back; starting: initial scan.
+ * unreadable (see `reason`), resumes by itself when it comes back; starting: initial scan;
+ * stopped: not running (see `reason`, e.g. E_LOCKED when another studio process runs it).
  */
 export const WatchRunState = z.enum(['starting', 'active', 'paused', 'waiting', 'stopped']);
 export type WatchRunState = z.infer<typeof WatchRunState>;
@@ -135,7 +136,7 @@ export const WatchFilesQuery = z
   .strict();
 export type WatchFilesQuery = z.infer<typeof WatchFilesQuery>;
 
-/** A page of a watch's files, most recently updated first, with the counts of all files. */
+/** A page of a watch's files (default 500 per page), most recently updated first, with the counts of all files. */
 export const WatchFilesPage = z.object({
   counts: WatchCounts,
   total: z.number().int(),

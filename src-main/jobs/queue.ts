@@ -172,8 +172,9 @@ export class JobQueue {
     }
     this.order.push(rec.id);
     this.emit({ type: 'state', jobId: rec.id, state: 'queued' });
+    const accepted = toJobInfo(rec); // as accepted: pump() may start it right away
     this.pump();
-    return { job: toJobInfo(rec), duplicate: false };
+    return { job: accepted, duplicate: false };
   }
 
   /** Cancel a queued or running job; resolves once it has stopped. Cancelling a cancelled job is a no-op. */
@@ -202,8 +203,9 @@ export class JobQueue {
     rec.maxAttempts = Math.max(rec.maxAttempts ?? 1, (rec.attempts ?? 0) + 1);
     await this.transition(rec, 'queued');
     this.order.push(id);
+    const accepted = toJobInfo(rec);
     this.pump();
-    return toJobInfo(rec);
+    return accepted;
   }
 
   /** Forget a finished job (its outputs stay on disk). */

@@ -276,3 +276,14 @@ export function exifText(source: Buffer | undefined, tag: number): string | unde
   const e = doc && [...doc.ifd0, ...doc.exif].find((x) => x.tag === tag && x.type === 2);
   return e ? e.data.toString('utf8').replace(/\0+$/, '').trim() || undefined : undefined;
 }
+
+/**
+ * The EXIF fields of a TIFF file as a block: a TIFF's first IFD is itself EXIF-structured
+ * (libvips does not hand TIFF EXIF over, so TIFF originals are read here). Pixel-layout tags
+ * are left out.
+ */
+export function exifFromTiff(file: Buffer): Buffer | undefined {
+  const doc = parseExif(file);
+  if (!doc || doc.ifd0.length + doc.exif.length + doc.gps.length === 0) return undefined;
+  return buildExif(doc);
+}

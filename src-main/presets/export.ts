@@ -9,6 +9,7 @@ import type { FloatImage } from '../contract/image';
 import type { ImageOutput, Preset, SidecarOutput } from '../contract/presets';
 import type { ImageMeta } from '../imaging';
 import { COLOUR_LABEL, iccColourSpace, iccDescription, profileBytes } from './colour';
+import { exifFromTiff } from './exif-blob';
 import { renderFileBase, renderSubfolder, type NamingContext } from './naming';
 import { placeNewBuffer, placeNewFile, wouldSkip, writeDurable, type PlaceOptions } from './place';
 import { carrierPng, channelsOf, toRaster16 } from './raster';
@@ -64,7 +65,18 @@ export function isAiMethod(method: string): boolean {
   return !(CLASSICAL_METHODS as readonly string[]).includes(method);
 }
 
-function renderSource(src: ExportSource): RenderSource {
+/** EXIF of the original: from decodeImage, or read from a TIFF original directly. */
+async function sourceExif(src: ExportSource): Promise<Buffer | undefined> {
+  if (src.meta.exif?.length) return src.meta.exif;
+  if (src.meta.format !== 'tiff') return undefined;
+  try {
+    return exifFromTiff(await fs.readFile(src.sourcePath));
+  } catch {
+    return undefined;
+  }
+}
+
+function renderSource(src: ExportSource, exif: Buffer | undefined): RenderSource {
   const { rgb, alpha, meta } = src;
   const cache = new Map<'rgb' | 'native', Promise<Buffer>>();
   const carrier = (kind: 'rgb' | 'native') => {
@@ -89,7 +101,7 @@ function renderSource(src: ExportSource): RenderSource {
     colour: rgb.channels,
     bitDepth: meta.bitDepth,
     icc: meta.icc,
-    exif: meta.exif,
+    exif,
     xmp: meta.xmp,
     density: meta.density,
     carrier,
@@ -114,7 +126,7 @@ export async function exportWithPreset(src: ExportSource, presetIn: Preset, opts
   const preset = parsePreset(presetIn);
   const date = opts.date ?? new Date();
   const seq = opts.seq ?? 1;
-  const rs = renderSource(src);
+  const rs = renderSource(src, await sourceExif(src));
   const name = path.basename(src.sourcePath, path.extname(src.sourcePath));
   const protect = [src.sourcePath];
   const images = preset.outputs.filter((o): o is ImageOutput => o.kind === 'image');
@@ -179,7 +191,7 @@ export async function exportWithPreset(src: ExportSource, presetIn: Preset, opts
               width: r.width,
               height: r.height,
               bitDepth: outputBitDepth(out.format, rs.bitDepth),
-              ppi: r.ppi,
+              ...(r.ppi ? { ppi: r.ppi } : {}),
               ...(r.profile ? { profile: r.profile } : out.colour !== 'keep' ? { profile: COLOUR_LABEL[out.colour] } : {}),
               metadata: describeMetadata(out),
               ...(out.label ? { label: out.label } : {}),

@@ -6,6 +6,7 @@
 import sharp, { type Sharp } from 'sharp';
 import type { FormatSpec, ImageOutput, SharpenSpec } from '../contract/presets';
 import { iccColourSpace, iccDescription, profileBytes, sharpProfileName } from './colour';
+import { jpegWithoutExif, pngWithoutExif } from './containers';
 import { exifForOutput } from './exif-blob';
 import { carrierPng, channelsOf, flattenOnWhite, to8bit, type Raster16 } from './raster';
 import { targetSize } from './sizing';
@@ -32,7 +33,7 @@ export interface Rendered {
   width: number;
   height: number;
   bitDepth: 8 | 16;
-  ppi: number;
+  ppi?: number;
   /** Profile embedded in the file (description), if any. */
   profile?: string;
   /** EXIF block still to be written by ExifTool (TIFF only). */
@@ -137,16 +138,21 @@ export async function renderOutput(src: RenderSource, out: ImageOutput): Promise
   if (icc) b = b.keepIccProfile();
   if (exif && !tiff) b = b.keepExif();
   if (out.metadata.mode === 'all' && src.xmp?.length) b = b.withXmp(uprightXmp(src.xmp));
-  b = b.withDensity(ppi);
-  if (bitDepth === 16) b = b.toColourspace(raster.colour === 1 ? 'grey16' : 'rgb16');
-  const buffer = await applyFormat(b, out.format).toBuffer();
+  // WebP and AVIF keep a DPI only inside EXIF: without EXIF they carry none.
+  const fmt = out.format.format;
+  const densityHere = exif !== undefined || fmt === 'jpeg' || fmt === 'png' || fmt === 'tiff';
+  if (densityHere) b = b.withDensity(ppi);
+  b = b.toColourspace(raster.colour === 1 ? (bitDepth === 16 ? 'grey16' : 'b-w') : bitDepth === 16 ? 'rgb16' : 'srgb');
+  let buffer: Buffer = await applyFormat(b, out.format).toBuffer();
+  if (!exif && fmt === 'jpeg') buffer = jpegWithoutExif(buffer);
+  if (!exif && fmt === 'png') buffer = pngWithoutExif(buffer);
   return {
     buffer,
     ext: EXTENSION[out.format.format],
     width: raster.width,
     height: raster.height,
     bitDepth,
-    ppi,
+    ppi: densityHere ? ppi : undefined,
     profile: icc ? iccDescription(icc) : undefined,
     tiffExif: tiff ? exif : undefined,
   };

@@ -75,9 +75,8 @@ export function presetsInText(text: string): unknown[] {
 
 function freeId(id: string, taken: Set<string>): string {
   if (!taken.has(id)) return id;
-  const stem = id.replace(/-\d+$/, '');
   for (let k = 2; ; k++) {
-    const c = `${stem}-${k}`.slice(0, 80);
+    const c = `${id.slice(0, 74)}-${k}`;
     if (!taken.has(c)) return c;
   }
 }
@@ -166,7 +165,7 @@ export function createPresetStore(dataDir: string, opts: PresetStoreOptions = {}
       }
       return hit;
     },
-    save(input) {
+    async save(input) {
       const preset = parsePreset(input);
       return locked(async () => {
         const b = await getBuiltins();
@@ -181,7 +180,7 @@ export function createPresetStore(dataDir: string, opts: PresetStoreOptions = {}
         return preset;
       });
     },
-    delete(id) {
+    async delete(id) {
       return locked(async () => {
         const b = await getBuiltins();
         if (b.some((p) => p.id === id)) throw new StudioError('E_INVALID_ARGUMENT', `'${id}' is a built-in preset and cannot be deleted`, { id });
@@ -192,7 +191,7 @@ export function createPresetStore(dataDir: string, opts: PresetStoreOptions = {}
         return true;
       });
     },
-    import(text) {
+    async import(text) {
       const docs = presetsInText(text);
       if (docs.length === 0) throw new StudioError('E_PRESET_INVALID', 'the file holds no presets', { field: 'presets' });
       // Validate everything first: a bad preset anywhere leaves the store untouched.

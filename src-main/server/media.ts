@@ -3,8 +3,8 @@ import { stat } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import sharp from 'sharp';
-import { StudioError } from '../contract/errors';
+import { StudioError, toErrorPayload } from '../contract/errors';
+import { probeImage, renderPreview } from '../imaging';
 import type { StudioApi } from '../contract/api';
 import { BASE_HEADERS } from './respond';
 import type { PathGuard } from './path-guard';
@@ -52,14 +52,15 @@ class RenderCache {
   }
 }
 
+/** Full size is still bounded: the browser never gets more than this on a side. */
+const FULL_SIDE = 16384;
+
 async function render(file: string, maxSide: number | undefined, kind: MediaKind): Promise<Rendered> {
-  const img = sharp(file, { failOn: 'none', limitInputPixels: 1_000_000_000, autoOrient: true });
-  const meta = await img.metadata();
-  let pipeline = img;
-  if (maxSide) pipeline = pipeline.resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true });
-  if (meta.hasAlpha) return { body: await pipeline.png({ compressionLevel: kind === 'thumb' ? 6 : 3 }).toBuffer(), type: 'image/png' };
-  const quality = kind === 'thumb' ? 82 : 92;
-  return { body: await pipeline.jpeg({ quality, chromaSubsampling: kind === 'thumb' ? '4:2:0' : '4:4:4' }).toBuffer(), type: 'image/jpeg' };
+  // Upright, sRGB, 8-bit (imaging.renderPreview); PNG keeps transparency, JPEG otherwise.
+  const { hasAlpha } = await probeImage(file);
+  const format = hasAlpha ? 'png' : 'jpeg';
+  const body = await renderPreview(file, { maxSide: maxSide ?? FULL_SIDE, format, quality: kind === 'thumb' ? 82 : 92 });
+  return { body, type: hasAlpha ? 'image/png' : 'image/jpeg' };
 }
 
 export interface MediaDeps {
@@ -142,7 +143,8 @@ export function createMediaRoute(deps: MediaDeps) {
       try {
         out = await render(file, w, kind);
       } catch (err) {
-        throw new StudioError('E_UNSUPPORTED_FORMAT', `cannot show '${path.basename(file)}': ${err instanceof Error ? err.message : String(err)}`);
+        const p = toErrorPayload(err);
+        throw new StudioError(p.code === 'E_INTERNAL' ? 'E_UNSUPPORTED_FORMAT' : p.code, `cannot show '${path.basename(file)}': ${p.message}`);
       }
       cache.set(key, out);
     }

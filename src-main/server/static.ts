@@ -26,7 +26,7 @@ const TYPES: Record<string, string> = {
 export const CSP = [
   "default-src 'none'",
   "script-src 'self'",
-  "style-src 'self' 'unsafe-inline'",
+  "style-src 'self'",
   "img-src 'self' data: blob:",
   "connect-src 'self'",
   "font-src 'self'",
@@ -37,8 +37,8 @@ export const CSP = [
 ].join('; ');
 
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Loupe Studio</title>
-<body style="background:#1c1c1c;color:#ddd;font:15px system-ui;padding:3em">
-<h1 style="font-weight:500">Loupe Studio</h1>
+<body>
+<h1>Loupe Studio</h1>
 <p>The studio's interface has not been built yet. Run <code>npm run build:renderer</code> and reload.</p>
 <p>The API is up: <code>POST /api/call/app.info</code>.</p></body>`;
 

@@ -15,6 +15,7 @@ import { createLibraryApi, Library } from './library';
 import { createSettingsApi, defaultSettings, SettingsStore } from './settings';
 import { createWatchApi } from '../watch/api';
 import { createPresetsApi } from '../presets';
+import { createCacheApi } from '../cache';
 
 export type ServiceLimits = AppInfo['limits'];
 
@@ -164,6 +165,7 @@ export async function createStudioService(opts: StudioServiceOptions = {}): Prom
     ...createJobsApi(deps),
     ...createWatchApi(deps),
     ...createPresetsApi(deps),
+    ...createCacheApi(deps),
   };
 
   let disposed: Promise<void> | undefined;

@@ -116,6 +116,11 @@ export class WatchLedger {
     return this.append(JSON.stringify(copy));
   }
 
+  /** Update an entry in memory only: a detail that may be lost in a crash (it goes to disk with the next record). */
+  remember(e: LedgerEntry): void {
+    this.entries.set(e.rel, structuredClone(e));
+  }
+
   counts(): WatchCounts {
     const c: WatchCounts = { total: 0, queued: 0, running: 0, done: 0, failed: 0, skipped: 0 };
     for (const e of this.entries.values()) {

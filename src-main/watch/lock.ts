@@ -47,7 +47,7 @@ export async function acquireLock(dir: string): Promise<WatchLock> {
     const pid = typeof holder.pid === 'number' ? holder.pid : 0;
     const sameHost = holder.host === undefined || holder.host === os.hostname();
     if (pid > 0 && sameHost && alive(pid)) {
-      throw new StudioError('E_CONFIG_INVALID', `this watch is already running in process ${pid}; stop it first (or delete ${file} if that process is not a studio)`, { pid, lock: file });
+      throw new StudioError('E_LOCKED', `this watch is already running in process ${pid}; stop it first (or delete ${file} if that process is not a studio)`, { pid, lock: file });
     }
     await fs.rm(file, { force: true });
   }

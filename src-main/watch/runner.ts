@@ -92,13 +92,19 @@ export class WatchRunner {
 
   async start(): Promise<void> {
     if (!this.stopped) return;
-    this.lock = await acquireLock(this.deps.stateDir);
     try {
-      await this.ledger.open();
+      this.lock = await acquireLock(this.deps.stateDir);
+      try {
+        await this.ledger.open();
+      } catch (err) {
+        await this.lock.release();
+        throw err;
+      }
     } catch (err) {
-      await this.lock.release();
+      this.reason = toErrorPayload(err); // shown with state 'stopped'
       throw err;
     }
+    this.reason = undefined;
     this.stopped = false;
     this.runState = 'starting';
     this.unsubscribe = this.deps.jobs.subscribe((e) => this.onJobEvent(e));
@@ -156,7 +162,7 @@ export class WatchRunner {
     return { counts: this.ledger.counts(), total: all.length, files: all.slice(offset, offset + limit).map(toWatchFile) };
   }
 
-  /** Resolves when nothing is being detected, waiting or running (tests, benchmark, CLI --once). */
+  /** Resolves when nothing is being detected, waiting or running (for embedders and scripts). */
   whenIdle(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
@@ -164,6 +170,13 @@ export class WatchRunner {
 
   private isIdle(): boolean {
     return this.detecting.size === 0 && this.pending.length === 0 && this.inflight.size === 0 && this.submitting.size === 0;
+  }
+
+  /** Run without awaiting; a failure is reported, never an unhandled rejection (which would end the process). */
+  private background(p: Promise<unknown>): void {
+    p.catch((err) => {
+      if (!this.stopped) this.deps.onError?.(this.id, err);
+    });
   }
 
   private checkIdle(): void {
@@ -220,7 +233,7 @@ export class WatchRunner {
       },
       {
         file: (f) => this.seen(f),
-        unlink: (abs) => void this.unlinked(abs),
+        unlink: (abs) => this.background(this.unlinked(abs)),
         missing: (why) => {
           this.runState = 'waiting';
           this.reason = { code: 'E_WATCH_SOURCE_MISSING', message: `${why}; the watch resumes when it is back` };
@@ -232,7 +245,7 @@ export class WatchRunner {
           this.deps.onStatus?.(this.id, `source folder ${config.source} is back; watching again`);
           this.pump();
         },
-        scanned: (files) => void this.scanned(files),
+        scanned: (files) => this.background(this.scanned(files)),
         error: (err) => this.deps.onError?.(this.id, err),
       },
     );
@@ -243,15 +256,24 @@ export class WatchRunner {
   private async scanned(files: FileSeen[]): Promise<void> {
     if (!this.ledger.baselineDone && !this.config.options.existing) {
       // Only new files: what is already there when the watch is first started is noted, not processed.
+      // A file written after the watch was created is new, even if the scan saw it first.
       const now = Date.now();
+      const puts: Promise<void>[] = [];
       for (const f of files) {
         const rel = relPosix(this.config.source, f.abs);
         if (this.ledger.get(rel) || this.detecting.has(rel)) continue;
-        await this.safePut({
-          rel, path: f.abs, size: f.size, mtimeMs: f.mtimeMs, state: 'skipped', outputs: [], attempts: 0,
-          note: 'already in the folder when the watch was created', detectedAt: now, updatedAt: now,
-        });
+        if (f.mtimeMs >= this.config.createdAt) {
+          this.seen(f);
+          continue;
+        }
+        puts.push(
+          this.safePut({
+            rel, path: f.abs, size: f.size, mtimeMs: f.mtimeMs, state: 'skipped', outputs: [], attempts: 0,
+            note: 'already in the folder when the watch was created', detectedAt: now, updatedAt: now,
+          }),
+        );
       }
+      await Promise.all(puts); // one group commit, not one fsync per file
     } else {
       for (const f of files) this.seen(f);
     }
@@ -269,15 +291,15 @@ export class WatchRunner {
       return;
     }
     this.detecting.add(rel);
-    void this.detect(rel, f)
-      .catch((err) => this.deps.onError?.(this.id, err))
-      .finally(() => {
+    this.background(
+      this.detect(rel, f).finally(() => {
         this.detecting.delete(rel);
         const again = this.detectAgain.get(rel);
         this.detectAgain.delete(rel);
         if (again) this.seen(again);
         else this.checkIdle();
-      });
+      }),
+    );
   }
 
   private async detect(rel: string, seen: FileSeen): Promise<void> {
@@ -378,16 +400,21 @@ export class WatchRunner {
       }
       if (e.hash) busyHashes.add(e.hash);
       this.submitting.add(rel);
-      void this.submit(e)
-        .catch(async (err) => {
-          const cur = this.ledger.get(rel);
-          if (cur && cur.state === 'queued' && !cur.jobId) await this.finish({ ...cur, state: 'failed', error: toErrorPayload(err), updatedAt: Date.now() });
-        })
-        .finally(() => {
-          this.submitting.delete(rel);
-          this.pump();
-          this.checkIdle();
-        });
+      this.background(
+        this.submit(e)
+          .catch(async (err) => {
+            // The queue refused it (closing, disk full...): a failed entry, not a silent loss.
+            const cur = this.ledger.get(rel);
+            if (!this.stopped && cur && cur.state === 'queued' && !cur.jobId) {
+              await this.finish({ ...cur, state: 'failed', error: toErrorPayload(err), updatedAt: Date.now() });
+            }
+          })
+          .finally(() => {
+            this.submitting.delete(rel);
+            this.pump();
+            this.checkIdle();
+          }),
+      );
     }
     this.pending.unshift(...deferred);
   }
@@ -410,8 +437,9 @@ export class WatchRunner {
     await this.ledger.put({ ...e, attempts, key, updatedAt: Date.now() });
     const job = await this.deps.jobs.enqueue(this.requestFor(e), { watchId: this.id, key, maxAttempts: MAX_ATTEMPTS });
     this.inflight.set(job.id, e.rel);
+    // The job id need not be durable here: after a crash the key finds the same job again.
     const cur = this.ledger.get(e.rel) as LedgerEntry;
-    await this.ledger.put({ ...cur, jobId: job.id, updatedAt: Date.now() });
+    this.ledger.remember({ ...cur, jobId: job.id });
     // Events may have passed while enqueue was resolving: take the queue's current word.
     await this.applyJob(e.rel, (await this.deps.jobs.get(job.id)) ?? job);
   }
@@ -451,7 +479,8 @@ export class WatchRunner {
     const now = Date.now();
     switch (job.state) {
       case 'queued':
-        if (e.state !== 'queued' || e.jobId !== job.id) await this.ledger.put({ ...e, state: 'queued', jobId: job.id, updatedAt: now });
+        if (e.state !== 'queued') await this.ledger.put({ ...e, state: 'queued', jobId: job.id, updatedAt: now });
+        else if (e.jobId !== job.id) this.ledger.remember({ ...e, jobId: job.id });
         return;
       case 'running':
         if (e.state !== 'running') {

@@ -136,11 +136,14 @@ export class SourceWatcher {
 
   private armRescan(): void {
     clearTimeout(this.rescanTimer);
-    this.rescanTimer = setTimeout(async () => {
+    this.rescanTimer = setTimeout(() => {
       if (this.stopped || !this.fsw) return;
-      const files = await this.scan().catch(() => []);
-      if (!this.stopped && this.fsw) for (const f of files) this.on.file(f);
-      this.armRescan();
+      this.scan()
+        .then((files) => {
+          if (!this.stopped && this.fsw) for (const f of files) this.on.file(f);
+        })
+        .catch((err) => this.on.error(err as Error))
+        .finally(() => this.armRescan());
     }, this.opts.rescanMs ?? 120_000);
     this.rescanTimer.unref();
   }

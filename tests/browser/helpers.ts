@@ -13,23 +13,34 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
  * A synthetic "landscape" with smooth gradients, hard edges, thin lines and lettering, so
  * enlargements differ visibly between methods. Rendered by sharp from SVG.
  */
-export async function makePhoto(file: string, width: number, height: number, format: 'jpeg' | 'png' = 'jpeg'): Promise<string> {
+const PALETTES = {
+  dusk: { top: '#1f3b63', mid: '#d98c55', low: '#f2c27b', far: '#3b3347', near: '#272636', lake: '#c0794a', sun: '#ffd27a' },
+  day: { top: '#2f6db5', mid: '#8fc0e8', low: '#dcebf5', far: '#58708a', near: '#2f4a3c', lake: '#6f9fc4', sun: '#fffbe8' },
+  night: { top: '#0b0f24', mid: '#2b2a5a', low: '#5d4a7a', far: '#1d1c33', near: '#101020', lake: '#3a3560', sun: '#e8e6ff' },
+  fog: { top: '#8d949a', mid: '#b9bec2', low: '#d8d9d8', far: '#7b8288', near: '#5a6166', lake: '#a9afb3', sun: '#f4f4f0' },
+  ember: { top: '#3a1020', mid: '#b6412c', low: '#f0a050', far: '#4a1f24', near: '#2a1216', lake: '#a0402a', sun: '#ffe0a0' },
+} as const;
+export type Palette = keyof typeof PALETTES;
+
+export async function makePhoto(file: string, width: number, height: number, format: 'jpeg' | 'png' = 'jpeg', palette: Palette = 'dusk'): Promise<string> {
+  const c = PALETTES[palette];
+  const sunX = 640 - Object.keys(PALETTES).indexOf(palette) * 110;
   const svg = `<svg xmlns="http://www.w3.org/2000/svg" width="960" height="640" viewBox="0 0 960 640">
   <defs>
     <linearGradient id="sky" x1="0" y1="0" x2="0" y2="1">
-      <stop offset="0" stop-color="#1f3b63"/><stop offset="0.55" stop-color="#d98c55"/><stop offset="1" stop-color="#f2c27b"/>
+      <stop offset="0" stop-color="${c.top}"/><stop offset="0.55" stop-color="${c.mid}"/><stop offset="1" stop-color="${c.low}"/>
     </linearGradient>
     <linearGradient id="lake" x1="0" y1="0" x2="0" y2="1">
-      <stop offset="0" stop-color="#c0794a"/><stop offset="1" stop-color="#1b2a3f"/>
+      <stop offset="0" stop-color="${c.lake}"/><stop offset="1" stop-color="#1b2a3f"/>
     </linearGradient>
     <radialGradient id="sun" cx="0.5" cy="0.5" r="0.5">
-      <stop offset="0" stop-color="#fff6d8"/><stop offset="0.6" stop-color="#ffd27a"/><stop offset="1" stop-color="#ffd27a" stop-opacity="0"/>
+      <stop offset="0" stop-color="#fffef4"/><stop offset="0.6" stop-color="${c.sun}"/><stop offset="1" stop-color="${c.sun}" stop-opacity="0"/>
     </radialGradient>
   </defs>
   <rect width="960" height="640" fill="url(#sky)"/>
-  <circle cx="640" cy="300" r="90" fill="url(#sun)"/>
-  <path d="M0 390 L120 250 L210 320 L330 180 L450 330 L560 240 L700 360 L820 230 L960 330 L960 420 L0 420 Z" fill="#3b3347"/>
-  <path d="M0 420 L90 340 L200 400 L300 330 L420 410 L520 350 L650 420 L780 340 L960 410 L960 440 L0 440 Z" fill="#272636"/>
+  <circle cx="${sunX}" cy="300" r="90" fill="url(#sun)"/>
+  <path d="M0 390 L120 250 L210 320 L330 180 L450 330 L560 240 L700 360 L820 230 L960 330 L960 420 L0 420 Z" fill="${c.far}"/>
+  <path d="M0 420 L90 340 L200 400 L300 330 L420 410 L520 350 L650 420 L780 340 L960 410 L960 440 L0 440 Z" fill="${c.near}"/>
   <rect y="440" width="960" height="200" fill="url(#lake)"/>
   ${Array.from({ length: 26 }, (_, i) => `<line x1="${40 + i * 34}" y1="${455 + (i % 5) * 30}" x2="${90 + i * 34}" y2="${455 + (i % 5) * 30}" stroke="#f6d9a8" stroke-opacity="0.5" stroke-width="2"/>`).join('')}
   ${Array.from({ length: 18 }, (_, i) => `<path d="M${30 + i * 52} 440 l14 -${50 + (i % 4) * 14} l14 ${50 + (i % 4) * 14} z" fill="#141a18"/>`).join('')}

@@ -1,10 +1,9 @@
 // `studio watch <dir>`: a headless watched folder. Runs until Ctrl-C / SIGTERM, prints one line
 // per photo, and resumes from its journal when started again with the same folder and recipe.
 import path from 'node:path';
-import { parseArgs } from 'node:util';
-import { MethodId, OutputFormat, QualityPreset } from '../../contract/enhance';
+import { OutputFormat, QualityPreset } from '../../contract/enhance';
 import { StudioError } from '../../contract/errors';
-import { WatchRecipe, WatchSpec, type WatchInfo } from '../../contract/watch';
+import { WatchSpec, type WatchInfo } from '../../contract/watch';
 import { childProcessSpawner } from '../../jobs/child-process';
 import { openJournal } from '../../jobs/journal';
 import { JobQueue } from '../../jobs/queue';
@@ -15,6 +14,7 @@ import { shortHash, stableJson } from '../../watch/hash';
 import { describeReport, WatchManager } from '../../watch/manager';
 import { queuePort } from '../../watch/queue-port';
 import { defaultWorkerEntry } from '../../worker/entry';
+import { parseChoice, parseCommandLine, parseNumber, usageError } from '../args';
 import type { Command } from '../main';
 
 const HELP = `Usage: studio watch <dir> --method M --scale S --out DIR [options]
@@ -43,17 +43,16 @@ Options:
   --stable-ms MS         a file counts as completely written when its size has not changed
                          for this long (default 1000)
   --no-skip-duplicates   process a photo even when the same content was done before
-  --data-dir DIR         studio data folder (default: STUDIO_DATA_DIR or the user-data folder)
+  --data-dir DIR         studio data folder (global option; the watch's journal lives in
+                         <data dir>/watch/)
 
 Hidden and temporary files (.part, .crdownload, ~$..., .DS_Store) are never taken. Failed
 photos are listed with their error code; the watch goes on.`;
 
 function parse(argv: string[]) {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
+  const { values, positionals } = parseCommandLine(
+    argv,
+    {
       method: { type: 'string' },
       scale: { type: 'string' },
       out: { type: 'string' },
@@ -68,46 +67,41 @@ function parse(argv: string[]) {
       concurrency: { type: 'string' },
       'stable-ms': { type: 'string' },
       'no-skip-duplicates': { type: 'boolean', default: false },
-      'data-dir': { type: 'string' },
     },
-  });
-  const bad = (m: string) => new StudioError('E_INVALID_ARGUMENT', `${m}\n\n${HELP}`);
-  if (positionals.length !== 1) throw bad('give exactly one folder to watch');
-  if (!values.method) throw bad('--method is required');
-  if (!values.scale) throw bad('--scale is required');
-  if (!values.out) throw bad('--out is required');
-  const num = (name: string, v: string | undefined) => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isFinite(n)) throw bad(`--${name} must be a number, got '${v}'`);
-    return n;
-  };
-  const recipe = WatchRecipe.safeParse({
-    method: MethodId.parse(values.method),
-    scale: num('scale', values.scale),
-    outDir: path.resolve(values.out),
-    ...(values.preset ? { preset: QualityPreset.parse(values.preset) } : {}),
-    ...(values['export-preset']?.length ? { exportPresets: values['export-preset'] } : {}),
-    ...(values.format ? { format: OutputFormat.parse(values.format) } : {}),
-    ...(values.quality ? { quality: num('quality', values.quality) } : {}),
-  });
-  if (!recipe.success) throw bad(recipe.error.issues.map((i) => `--${String(i.path[0])}: ${i.message}`).join('; '));
+    HELP,
+  );
+  if (positionals.length !== 1) throw usageError('give exactly one folder to watch', HELP);
+  if (!values.method) throw usageError('--method is required', HELP);
+  if (!values.scale) throw usageError('--scale is required', HELP);
+  if (!values.out) throw usageError('--out is required', HELP);
+  const preset = parseChoice('preset', values.preset, QualityPreset.options, HELP);
+  const format = parseChoice('format', values.format, OutputFormat.options, HELP);
+  const quality = parseNumber('quality', values.quality, { min: 1, max: 100, integer: true }, HELP);
+  const concurrency = parseNumber('concurrency', values.concurrency, { min: 1, max: 8, integer: true }, HELP);
+  const stableMs = parseNumber('stable-ms', values['stable-ms'], { min: 50, max: 600_000, integer: true }, HELP);
   const spec = WatchSpec.safeParse({
     source: path.resolve(positionals[0]),
-    recipe: recipe.data,
+    recipe: {
+      method: values.method,
+      scale: parseNumber('scale', values.scale, { min: 1, max: 16 }, HELP),
+      outDir: path.resolve(values.out),
+      ...(preset ? { preset } : {}),
+      ...(values['export-preset']?.length ? { exportPresets: values['export-preset'] } : {}),
+      ...(format ? { format } : {}),
+      ...(quality !== undefined ? { quality } : {}),
+    },
     options: {
       recursive: values.recursive,
       existing: values.existing,
       skipDuplicates: !values['no-skip-duplicates'],
       ...(values.include?.length ? { include: values.include } : {}),
       ...(values.exclude?.length ? { exclude: values.exclude } : {}),
-      ...(values.concurrency ? { concurrency: num('concurrency', values.concurrency) } : {}),
-      ...(values['stable-ms'] ? { stableMs: num('stable-ms', values['stable-ms']) } : {}),
+      ...(concurrency !== undefined ? { concurrency } : {}),
+      ...(stableMs !== undefined ? { stableMs } : {}),
     },
   });
-  if (!spec.success) throw bad(spec.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
-  const dataDir = values['data-dir'] ? path.resolve(values['data-dir']) : resolveDataDir();
-  return { spec: spec.data, dataDir };
+  if (!spec.success) throw usageError(spec.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), HELP);
+  return { spec: spec.data, dataDir: resolveDataDir() };
 }
 
 function stamp(): string {

@@ -28,6 +28,11 @@ export interface FastNetOptions {
   threads?: number;
   /** Largest training crop (height, width); buffers are sized for it. */
   maxCrop?: { height: number; width: number };
+  /**
+   * Train the biases (default true). ZSSR's original network has no biases: with false they keep
+   * the values set (zeros) and their gradients read as zero.
+   */
+  trainBias?: boolean;
 }
 
 // The few WebAssembly APIs used here, typed locally (the Node typings leave the global out).
@@ -160,6 +165,7 @@ export class FastConvNet {
     this.mOff = this.alloc(this.nparams * 4);
     this.vOff = this.alloc(this.nparams * 4);
     for (const h of [this.train, this.inferH]) this.fillCommon(h);
+    this.setI(this.train, 'train_bias', opts.trainBias === false ? 0 : 1);
     this.allocTraining();
   }
 

@@ -30,6 +30,7 @@ const FIELDS: [string, number][] = [
   ['loss_part', 16],
   ['loss', 1],
   ['out', 1],
+  ['train_bias', 1],
   ['barrier_count', 1],
   ['barrier_gen', 1],
 ];
@@ -37,7 +38,7 @@ const FIELDS: [string, number][] = [
 export type HeaderField =
   | 'depth' | 'H' | 'W' | 'nthreads' | 'cin' | 'cout' | 'w' | 'b' | 'gw' | 'gb' | 'wt' | 'act' | 'dz' | 'hr'
   | 'params' | 'grads' | 'm' | 'v' | 'nparams' | 'lr' | 'beta1' | 'beta2' | 'eps' | 't' | 'loss_part' | 'loss'
-  | 'out' | 'barrier_count' | 'barrier_gen';
+  | 'out' | 'train_bias' | 'barrier_count' | 'barrier_gen';
 
 export const OFFSET: Record<HeaderField, number> = (() => {
   const o: Record<string, number> = {};

@@ -26,7 +26,12 @@ export interface NetShape {
   kernel: number;
 }
 
-/** ZSSR's initialisation (as the reference): N(0, sqrt(0.1 / (k*k*cin))) kernels, zero biases. */
+/**
+ * ZSSR's initialisation (as the reference): N(0, sqrt(0.1 / (k*k*cin))) kernels, zero biases.
+ * The biases stay zero (not trained): the original ZSSR's convolutions have none, and trained
+ * biases let Adam push the tiny initial pre-activations negative until every ReLU is dead (the
+ * net then outputs its input: measured, the reconstruction error never moves).
+ */
 export function initWeights(shape: NetShape, rng: Rng): ConvNetWeights {
   const kernels: Float32Array[] = [];
   const biases: Float32Array[] = [];
@@ -50,7 +55,7 @@ export class FastTrainer implements ZssrTrainer {
     this.detail = `${fastKernelFlavor()}, ${net.threads} thread${net.threads > 1 ? 's' : ''}`;
   }
   static async create(shape: NetShape, maxCrop: number, threads = defaultThreads()): Promise<FastTrainer> {
-    const net = await FastConvNet.create({ depth: shape.depth, width: shape.width }, { threads, maxCrop: { height: maxCrop, width: maxCrop } });
+    const net = await FastConvNet.create({ depth: shape.depth, width: shape.width }, { threads, maxCrop: { height: maxCrop, width: maxCrop }, trainBias: false });
     return new FastTrainer(net);
   }
   step(input: FloatImage, target: FloatImage, lr: number): number {
@@ -96,7 +101,12 @@ export class TfTrainer implements ZssrTrainer {
     return w.kernels.flatMap((kern, l) => {
       const ci = l === 0 ? 3 : this.shape.width;
       const co = l === this.shape.depth - 1 ? 3 : this.shape.width;
-      return [tf.variable(tf.tensor4d(kern, [k, k, ci, co])), tf.variable(tf.tensor1d(w.biases[l]))];
+      // tf.variable keeps its initial tensor alive as a separate tensor: dispose it.
+      const kt = tf.tensor4d(kern, [k, k, ci, co]);
+      const bt = tf.tensor1d(w.biases[l]);
+      const vars = [tf.variable(kt), tf.variable(bt)];
+      tf.dispose([kt, bt]);
+      return vars;
     });
   }
 
@@ -116,7 +126,8 @@ export class TfTrainer implements ZssrTrainer {
     const loss = tf.tidy(() => {
       const x = tf.tensor4d(input.data, [1, input.height, input.width, 3]);
       const y = tf.tensor4d(target.data, [1, target.height, target.width, 3]);
-      return this.opt.minimize(() => tf.mean(tf.abs(tf.sub(this.net(x), y))) as tf.Scalar, true, this.vars) as tf.Scalar;
+      const kernels = this.vars.filter((_, i) => i % 2 === 0);
+      return this.opt.minimize(() => tf.mean(tf.abs(tf.sub(this.net(x), y))) as tf.Scalar, true, kernels) as tf.Scalar;
     });
     const v = loss.dataSync()[0];
     loss.dispose();

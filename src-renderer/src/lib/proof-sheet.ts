@@ -42,7 +42,7 @@ export function drawProofSheet(sheet: ProofSheet): HTMLCanvasElement {
   g.fillText(sheet.subtitle, M, M + 100);
 
   // Overview with the crop marked, top right
-  const ovH = 260;
+  const ovH = 200;
   const ovW = Math.round((ovH * sheet.originalSize.w) / sheet.originalSize.h);
   const ovX = PAGE_W - M - ovW;
   const ovY = M - 20;
@@ -52,22 +52,26 @@ export function drawProofSheet(sheet: ProofSheet): HTMLCanvasElement {
   g.lineWidth = 6;
   g.strokeRect(ovX + sheet.crop.x * k, ovY + sheet.crop.y * k, Math.max(6, sheet.crop.w * k), Math.max(6, sheet.crop.h * k));
 
-  // Panes: one row of up to 4, else two rows
+  // Panes: the grid (columns x rows) that gives each pane the most area.
   const n = sheet.panes.length;
-  const cols = n <= 4 ? n : Math.ceil(n / 2);
-  const rows = n <= 4 ? 1 : 2;
   const gap = 60;
-  const top = M + 220;
+  const top = M + 260;
   const labelH = 120;
-  const availW = PAGE_W - 2 * M - (cols - 1) * gap;
-  const availH = PAGE_H - top - M - 60 - rows * labelH - (rows - 1) * gap;
   const aspect = sheet.crop.w / sheet.crop.h;
-  let pw = availW / cols;
-  let ph = pw / aspect;
-  if (ph > availH / rows) {
-    ph = availH / rows;
-    pw = ph * aspect;
+  let best = { cols: 1, rows: n, pw: 0, ph: 0 };
+  for (let c = 1; c <= n; c++) {
+    const r = Math.ceil(n / c);
+    const availW = PAGE_W - 2 * M - (c - 1) * gap;
+    const availH = PAGE_H - top - M - 60 - r * labelH - (r - 1) * gap;
+    let w = availW / c;
+    let hgt = w / aspect;
+    if (hgt > availH / r) {
+      hgt = availH / r;
+      w = hgt * aspect;
+    }
+    if (w * hgt > best.pw * best.ph) best = { cols: c, rows: r, pw: w, ph: hgt };
   }
+  const { cols, pw, ph } = best;
   const rowW = cols * pw + (cols - 1) * gap;
   const left = (PAGE_W - rowW) / 2;
   sheet.panes.forEach((p, i) => {

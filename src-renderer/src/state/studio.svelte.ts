@@ -85,10 +85,15 @@ export class Studio {
     return p ?? jobs.find((j) => j.state === 'done' && j.outputs.length > 0);
   }
 
+  /** Work under way first; a cancelled retake does not hide an earlier good result. */
   statusOf(image: ImageItem): ImageStatus {
-    const latest = this.jobsFor(image)[0];
+    const jobs = this.jobsFor(image);
+    const running = jobs.find((j) => j.state === 'running');
+    if (running) return running.progress?.phase === 'train' ? 'training' : 'running';
+    if (jobs.some((j) => j.state === 'queued')) return 'queued';
+    const latest = jobs[0];
     if (!latest) return 'new';
-    if (latest.state === 'running') return latest.progress?.phase === 'train' ? 'training' : 'running';
+    if (latest.state === 'cancelled' && jobs.some((j) => j.state === 'done')) return 'done';
     return latest.state;
   }
 
@@ -161,7 +166,8 @@ export class Studio {
           void this.client.call('jobs.get', ev.jobId).then(
             (job) => {
               this.jobs = { ...this.jobs, [job.id]: { ...job, loss: job.loss && job.loss.length > 0 ? job.loss : this.jobs[job.id]?.loss } };
-              this.noticeExport(job);
+              if (this.exportJobs.has(job.id)) this.noticeExport(job);
+              else if (job.state === 'failed' && job.error) toasts.error(job.error, `${this.imageForJob(job)?.name ?? 'Job'} failed`);
             },
             () => undefined,
           );

@@ -5,7 +5,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { UtilityProcessWorkerHost } from '../../../src-main/app/utility-worker-host';
@@ -44,14 +44,14 @@ async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs
   }
 }
 
-async function finished(svc: StudioService, id: string): Promise<JobInfo> {
-  return until(`job ${id}`, () => undefined, 0).catch(async () => {
-    for (;;) {
-      const j = await svc['jobs.get'](id);
-      if (j.state === 'done' || j.state === 'failed' || j.state === 'cancelled') return j;
-      await new Promise((r) => setTimeout(r, 25));
-    }
-  });
+async function finished(svc: StudioService, id: string, timeoutMs = 90_000): Promise<JobInfo> {
+  const t0 = Date.now();
+  for (;;) {
+    const j = await svc['jobs.get'](id);
+    if (j.state === 'done' || j.state === 'failed' || j.state === 'cancelled') return j;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`job ${id} still ${j.state} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
 }
 
 const hosts: [string, (d: string) => StudioServiceOptions['workerHost']][] = [
@@ -86,6 +86,8 @@ describe.each(hosts)('%s', (_name, makeHost) => {
     await until('job A to report progress', () => progressOf.has(a.id));
     const worker = svc.workers.workers()[0];
     const pid = await until('the worker pid', () => worker?.pid);
+    // The desktop host runs the engine below normal priority so the window wins the CPU.
+    if (_name === 'UtilityProcessWorkerHost') expect(os.getPriority(pid)).toBe(os.constants.priority.PRIORITY_BELOW_NORMAL);
     process.kill(pid, 'SIGKILL');
 
     const ja = await finished(svc, a.id);
@@ -105,7 +107,7 @@ describe.each(hosts)('%s', (_name, makeHost) => {
     expect(respawn?.pid).toBeDefined();
     expect(respawn?.pid).not.toBe(pid);
     stop();
-  });
+  }, 180_000);
 
   it("keeps the host's event loop free while the worker computes", async () => {
     const models = (await svc['models.list']()).map((m) => m.id);
@@ -114,15 +116,32 @@ describe.each(hosts)('%s', (_name, makeHost) => {
       ? { input: smallPhoto, method: 'zssr', scale: 2, preset: 'draft' as const, zssr: { num_epochs: 40, crop_size: 16 }, noCache: true, output: { dir: path.join(dir, 'out-loop'), format: 'png' as const } }
       : { input: bigPhoto, method: 'lanczos', scale: 4, output: { dir: path.join(dir, 'out-loop'), format: 'png' as const } };
     const h = monitorEventLoopDelay({ resolution: 5 });
+    // A late timer on a crowded machine is mostly the scheduler; the CPU this process used
+    // inside each late interval bounds how long our own code can have blocked the loop.
+    let maxCpuInStall = 0;
+    let last = performance.now();
+    let lastCpu = process.cpuUsage();
+    const tick = setInterval(() => {
+      const now = performance.now();
+      const cpu = process.cpuUsage(lastCpu);
+      if (now - last > 60) maxCpuInStall = Math.max(maxCpuInStall, (cpu.user + cpu.system) / 1000);
+      last = now;
+      lastCpu = process.cpuUsage();
+    }, 10);
     h.enable();
     const job = await svc['jobs.enqueue'](request);
     const done = await finished(svc, job.id);
     h.disable();
+    clearInterval(tick);
     expect(done.state).toBe('done');
     const maxMs = h.max / 1e6;
     const p99Ms = h.percentile(99) / 1e6;
-    console.log(`[event loop] ${request.method} job: max ${maxMs.toFixed(1)} ms, p99 ${p99Ms.toFixed(1)} ms, ${h.count} samples`);
+    console.log(
+      `[event loop] ${request.method} job: max ${maxMs.toFixed(1)} ms, p99 ${p99Ms.toFixed(1)} ms, most CPU inside one stall ${maxCpuInStall.toFixed(1)} ms, ${h.count} samples`,
+    );
     expect(h.count).toBeGreaterThan(10);
-    expect(p99Ms).toBeLessThan(50);
-  });
+    // Wall-clock delay depends on how crowded the machine is (bench/desktop.ts reports it); what
+    // this process itself can have done inside any stall must stay under 50 ms.
+    expect(maxCpuInStall).toBeLessThan(50);
+  }, 180_000);
 });

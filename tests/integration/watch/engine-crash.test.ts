@@ -41,7 +41,8 @@ describe('engine process crashes under a watch', () => {
       options: { stableMs: 200 },
     });
     for (const [name, seed] of [['a.png', 1], ['poison.png', 2], ['b.png', 3], ['c.png', 4]] as const) {
-      await fs.writeFile(path.join(src, name), await tinyPng(seed, 192));
+      // 384 px: a job long enough (a few hundred ms) that the kill always lands inside it.
+      await fs.writeFile(path.join(src, name), await tinyPng(seed, name === 'b.png' || name === 'c.png' ? 64 : 384));
     }
     await until('all settled', () => {
       const c = watchInfo(stack, w.id).counts;

@@ -12,7 +12,6 @@ import { floatImage, pixel, readExif, solid, sourceFrom, storedPixels, tmpDir, w
 
 const preset = (outputs: unknown[], extra: Partial<PresetInput> = {}) => parsePreset({ version: 2, id: 'test', name: 'Test', outputs, ...extra });
 const srgbDecode = (v: number) => (v <= 0.04045 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4);
-const srgbEncode = (v: number) => (v <= 0.0031308 ? v * 12.92 : 1.055 * v ** (1 / 2.4) - 0.055);
 const image = (o: Record<string, unknown>) => ({ kind: 'image', naming: { template: '{name}_{w}' }, ...o });
 
 describe('exportWithPreset: metadata', () => {
@@ -81,6 +80,32 @@ describe('exportWithPreset: metadata', () => {
     expect((await fs.readdir(dir)).filter((f) => f.startsWith('.'))).toEqual([]);
   });
 
+  it('carries EXIF from a TIFF original (which libvips does not read) to other formats', async () => {
+    const dir = await tmpDir();
+    const jpg = await writePhoto(path.join(dir, 'IMG_7.jpg'), solid(24, 16, [60, 60, 60]));
+    const [tifOriginal] = await exportWithPreset(await sourceFrom(jpg), preset([image({ format: { format: 'tiff', bitDepth: 8 }, metadata: { mode: 'all' }, naming: { template: 'scan' } })]), {
+      outRoot: dir,
+    });
+    const s = await sourceFrom(tifOriginal);
+    expect(s.meta.exif).toBeUndefined();
+    const files = await exportWithPreset(
+      s,
+      preset([
+        image({ format: { format: 'jpeg' }, metadata: { mode: 'all' }, naming: { template: '{name}_all' } }),
+        image({ format: { format: 'jpeg' }, metadata: { mode: 'camera-copyright' }, naming: { template: '{name}_cam' } }),
+      ]),
+      { outRoot: dir },
+    );
+    const all = await readExif(files[0]);
+    expect(all).toMatchObject({ Make: 'Canon', Model: 'EOS R5', GPSLatitudeRef: 'N' });
+    // The TIFF's own pixel-layout tags did not travel.
+    expect(all?.StripOffsets).toBeUndefined();
+    expect(all?.BitsPerSample).toBeUndefined();
+    const cam = await readExif(files[1]);
+    expect(cam).toMatchObject({ Make: 'Canon', Copyright: 'Jane Doe Photography' });
+    expect(cam?.GPSLatitude).toBeUndefined();
+  });
+
   it('applies orientation to the pixels and resets the tag', async () => {
     const dir = await tmpDir();
     // Stored landscape: left half red, right half blue. Orientation 6 shows it rotated 90° clockwise:
@@ -115,37 +140,110 @@ describe('exportWithPreset: metadata', () => {
   });
 });
 
-describe('exportWithPreset: colour', () => {
-  it('converts Display P3 pixels to sRGB (checked against the colorimetric formula) and embeds sRGB', async () => {
+describe('exportWithPreset: XMP and grey images', () => {
+  it('keeps the original XMP (orientation reset) only with "all"', async () => {
     const dir = await tmpDir();
-    // A P3-tagged source with saturated colours (sharp converts sRGB values into P3 and tags them).
+    const xmp =
+      '<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#">' +
+      '<rdf:Description rdf:about="" xmlns:tiff="http://ns.adobe.com/tiff/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/" tiff:Orientation="6">' +
+      '<dc:rights><rdf:Alt><rdf:li xml:lang="x-default">XMP rights</rdf:li></rdf:Alt></dc:rights></rdf:Description></rdf:RDF></x:xmpmeta>';
+    const src = path.join(dir, 'x.jpg');
+    await solid(16, 16, [50, 90, 130]).withXmp(xmp).jpeg().toFile(src);
+    const files = await exportWithPreset(
+      await sourceFrom(src),
+      preset([
+        image({ format: { format: 'jpeg' }, metadata: { mode: 'all' }, naming: { template: 'all' } }),
+        image({ format: { format: 'tiff', bitDepth: 8 }, metadata: { mode: 'all' }, naming: { template: 'all' } }),
+        image({ format: { format: 'jpeg' }, metadata: { mode: 'camera-copyright' }, naming: { template: 'cam' } }),
+      ]),
+      { outRoot: dir },
+    );
+    for (const f of files.slice(0, 2)) {
+      const text = (await sharp(f).metadata()).xmpAsString ?? '';
+      expect(text).toContain('XMP rights');
+      expect(text).toContain('tiff:Orientation="1"');
+      expect(text).not.toContain('tiff:Orientation="6"');
+    }
+    expect((await sharp(files[2]).metadata()).xmp).toBeUndefined();
+  });
+
+  it('exports grey originals as grey (keep) or as RGB (converted), with provenance XMP', async () => {
+    const dir = await tmpDir();
+    const src = path.join(dir, 'grey.png');
+    const ramp = Buffer.alloc(64 * 4);
+    for (let i = 0; i < ramp.length; i++) ramp[i] = (i % 64) * 4;
+    await sharp(ramp, { raw: { width: 64, height: 4, channels: 1 } }).png().toFile(src);
+    // A 1-channel enhanced image, as learned methods return for grey input.
+    const rgb = { width: 64, height: 4, channels: 1 as const, data: Float32Array.from(ramp, (v) => v / 255) };
+    const s = { rgb, meta: { format: 'png' as const, bitDepth: 8 as const }, sourcePath: src, method: 'zssr', scale: 1, settings: { num_epochs: 500 } };
+    const files = await exportWithPreset(
+      s,
+      preset([
+        image({ format: { format: 'png', bitDepth: 8 }, colour: 'keep', naming: { template: 'keep' } }),
+        image({ format: { format: 'jpeg', quality: 100, chromaSubsampling: '4:4:4' }, colour: 'srgb', naming: { template: 'web' } }),
+        { kind: 'sidecar', json: false, xmp: true },
+      ]),
+      { outRoot: dir },
+    );
+    expect(files.map((f) => path.basename(f))).toEqual(['keep.png', 'web.jpg', 'keep.xmp', 'web.xmp']);
+    const keep = await sharp(files[0]).metadata();
+    expect([keep.channels, keep.space]).toEqual([1, 'b-w']);
+    expect(Array.from(await sharp(files[0]).toColourspace('b-w').raw().toBuffer())).toEqual(Array.from(ramp));
+    const web = await sharp(files[1]).metadata();
+    expect(web.channels).toBe(3);
+    const px = await storedPixels(files[1]);
+    const mid = pixel(px, 32, 2);
+    expect(Math.abs(mid[0] - 128)).toBeLessThanOrEqual(2);
+    expect(Math.max(...mid) - Math.min(...mid)).toBeLessThanOrEqual(1);
+    const xmp = await fs.readFile(files[3], 'utf8');
+    expect(xmp).toContain('loupe:AIEnhanced="True"');
+    expect(xmp).toContain('Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/newscodes/digitalsourcetype/algorithmicallyEnhanced"');
+    expect(xmp).toContain('loupe:Settings="{&quot;num_epochs&quot;:500}"');
+    expect(xmp).toContain(`loupe:SourceSHA256="${createHash('sha256').update(await fs.readFile(src)).digest('hex')}"`);
+  });
+});
+
+describe('exportWithPreset: colour', () => {
+  it('converts Display P3 pixels to sRGB like lcms does on the file, and embeds sRGB', async () => {
+    const dir = await tmpDir();
+    // A 16-bit Display P3 file with saturated colours.
     const w = 16;
-    const raw = Buffer.alloc(w * 4 * 3);
-    for (let i = 0; i < w * 4; i++) raw.set([(i * 37) % 256, (i * 91) % 256, (i * 53) % 256], i * 3);
+    const raw = new Uint16Array(w * 4 * 3);
+    for (let i = 0; i < w * 4; i++) raw.set([((i * 37) % 256) * 257, ((i * 91) % 256) * 257, ((i * 53) % 256) * 257], i * 3);
     const src = path.join(dir, 'p3.png');
-    await sharp(raw, { raw: { width: w, height: 4, channels: 3 } }).withIccProfile('p3').png().toFile(src);
+    // (sharp takes unprofiled 16-bit numbers as Display P3, so this only attaches the profile.)
+    await sharp(raw, { raw: { width: w, height: 4, channels: 3 } }).toColourspace('rgb16').withIccProfile('p3').png().toFile(src);
+    const stored = await storedPixels(src);
+    expect(Array.from(stored.data)).toEqual(Array.from(raw));
     const s = await sourceFrom(src);
-    expect(s.meta.icc).toBeDefined();
+    expect(iccDescription(s.meta.icc)).toBeDefined();
     const [out] = await exportWithPreset(s, preset([image({ format: { format: 'png', bitDepth: 16 }, colour: 'srgb' })]), { outRoot: dir });
-    const m = await sharp(out).metadata();
-    expect(iccDescription(m.icc)).toMatch(/srgb/i);
-    // Reference: Display P3 (sRGB curve, P3 primaries, D65) -> XYZ -> sRGB, clipped.
+    expect(iccDescription((await sharp(out).metadata()).icc)).toMatch(/srgb/i);
+    const got = await storedPixels(out);
+
+    // Reference 1: libvips/lcms converting the file by its embedded profile, separately.
+    const refBuf = await sharp(src).withIccProfile('srgb').toColourspace('rgb16').raw({ depth: 'ushort' }).toBuffer();
+    const ref = new Uint16Array(refBuf.buffer, refBuf.byteOffset, refBuf.length / 2);
+    let worstLcms = 0;
+    for (let i = 0; i < ref.length; i++) worstLcms = Math.max(worstLcms, Math.abs(ref[i] - got.data[i]));
+    expect(worstLcms).toBeLessThanOrEqual(2);
+
+    // Reference 2: the textbook conversion (P3 primaries -> XYZ -> sRGB, clipped), compared in
+    // linear light; lcms' 16-bit transforms interpolate, so this one is looser.
     const p3ToXyz = rgbToXyzMatrix({ red: [0.68, 0.32], green: [0.265, 0.69], blue: [0.15, 0.06], white: [0.3127, 0.329] });
     const xyzToSrgb = invert3(rgbToXyzMatrix({ red: [0.64, 0.33], green: [0.3, 0.6], blue: [0.15, 0.06], white: [0.3127, 0.329] }));
-    const stored = await storedPixels(src);
-    const got = await storedPixels(out);
     let worst = 0;
     let moved = 0;
-    for (let p = 0; p < stored.width * stored.height; p++) {
-      const lin = [0, 1, 2].map((c) => srgbDecode(stored.data[p * 3 + c] / 255));
+    for (let p = 0; p < w * 4; p++) {
+      const lin = [0, 1, 2].map((c) => srgbDecode(raw[p * 3 + c] / 65535));
       const xyz = p3ToXyz.map((r) => r[0] * lin[0] + r[1] * lin[1] + r[2] * lin[2]);
       for (let c = 0; c < 3; c++) {
-        const ref = srgbEncode(Math.min(1, Math.max(0, xyzToSrgb[c][0] * xyz[0] + xyzToSrgb[c][1] * xyz[1] + xyzToSrgb[c][2] * xyz[2])));
-        worst = Math.max(worst, Math.abs(got.data[p * 3 + c] / 65535 - ref) * 255);
-        moved = Math.max(moved, Math.abs(got.data[p * 3 + c] / 257 - stored.data[p * 3 + c]));
+        const want = Math.min(1, Math.max(0, xyzToSrgb[c][0] * xyz[0] + xyzToSrgb[c][1] * xyz[1] + xyzToSrgb[c][2] * xyz[2]));
+        worst = Math.max(worst, Math.abs(srgbDecode(got.data[p * 3 + c] / 65535) - want));
+        moved = Math.max(moved, Math.abs(got.data[p * 3 + c] - raw[p * 3 + c]) / 257);
       }
     }
-    expect(worst).toBeLessThan(0.75);
+    expect(worst).toBeLessThan(0.025);
     // And the numbers really changed (P3 values are not sRGB values).
     expect(moved).toBeGreaterThan(10);
   });

@@ -48,7 +48,7 @@ export interface ParsedExif {
   [tag: string]: unknown;
 }
 
-const EXIFR_OPTIONS = { tiff: true, ifd0: true, exif: true, gps: true, interop: true, translateValues: false, reviveValues: false } as const;
+const EXIFR_OPTIONS: Parameters<typeof exifr.parse>[1] = { tiff: true, exif: true, gps: true, interop: true, translateValues: false, reviveValues: false };
 
 /** Parsed EXIF of a file. exifr cannot open WebP, so its EXIF block is read by sharp and parsed. */
 export async function readExif(file: string): Promise<ParsedExif | undefined> {

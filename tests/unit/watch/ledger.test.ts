@@ -68,7 +68,7 @@ describe('watch journal', () => {
     // Our own pid counts as stale (container restarts), so fake a live foreign holder: pid 1.
     await lock.release();
     await fs.writeFile(path.join(dir, 'lock'), JSON.stringify({ pid: 1, host: os.hostname() }));
-    await expect(acquireLock(dir)).rejects.toMatchObject({ code: 'E_CONFIG_INVALID' });
+    await expect(acquireLock(dir)).rejects.toMatchObject({ code: 'E_LOCKED' });
     await fs.writeFile(path.join(dir, 'lock'), JSON.stringify({ pid: 2 ** 22 + 12345, host: os.hostname() }));
     const taken = await acquireLock(dir);
     await taken.release();

@@ -43,6 +43,7 @@ typedef struct {
   float loss_part[16];
   float loss;
   u32 out;          // inference: output H x W x 3 (residual added)
+  int train_bias;   // 0: bias gradients are zero, so biases keep their values (the original ZSSR has none)
   int barrier_count;
   int barrier_gen;
 } Net;
@@ -330,7 +331,6 @@ static void forward_layers(Net* n, int tid, int train) {
   for (int l = 0; l < L; l++) {
     const float* in = F(train ? n->act[l] : (l == 0 ? n->act[0] : n->act[1 + ((l - 1) & 1)]));
     float* out = F(train ? n->act[l + 1] : n->act[1 + (l & 1)]);
-    if (l == 0 && !train) zero_border(F(n->act[0]), H, W, n->cin[0], y0, y1, tid, nt);
     zero_border(out, H, W, n->cout[l], y0, y1, tid, nt);
     conv3x3(in, out, F(n->params) + n->w[l], F(n->params) + n->b[l], 0, W, n->cin[l], n->cout[l], y0, y1, l < L - 1 ? 1 : 0);
     if (train && l > 0) {  // rotated weights for this layer's input gradient, ready after the barrier
@@ -387,7 +387,9 @@ EXPORT(train_step) void train_step(Net* n, int tid) {
     int items = 9 * (Cin / 4) + 1, i0, i1;
     split(items, tid, nt, &i0, &i1);
     if (i1 == items) {  // the last item is the bias
-      bias_grad(dz, F(n->grads) + n->gb[l], H, W, Cout);
+      float* gb = F(n->grads) + n->gb[l];
+      if (n->train_bias) bias_grad(dz, gb, H, W, Cout);
+      else for (int c = 0; c < Cout; c++) gb[c] = 0.f;
       i1--;
     }
     conv3x3_dw(F(n->act[l]), dz, F(n->grads) + n->gw[l], H, W, Cin, Cout, i0, i1);
@@ -459,9 +461,12 @@ EXPORT(grad_step) void grad_step(Net* n, int tid) {
 // Inference on the image in act[0] (padded, 4 channels); writes out = input + net(input), H x W x 3.
 EXPORT(infer) void infer(Net* n, int tid) {
   const int H = n->H, W = n->W, nt = n->nthreads, L = n->depth;
-  forward_layers(n, tid, 0);
   int y0, y1;
   split(H, tid, nt, &y0, &y1);
+  // Every thread reads its neighbours' border pixels: zero them all before the first layer.
+  zero_border(F(n->act[0]), H, W, n->cin[0], y0, y1, tid, nt);
+  barrier(n);
+  forward_layers(n, tid, 0);
   const float* x = F(n->act[0]);
   const float* z = F(n->act[1 + ((L - 1) & 1)]);
   float* o = F(n->out);

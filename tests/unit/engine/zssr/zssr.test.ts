@@ -1,0 +1,159 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EngineProgress, FloatImage } from '../../../../src-main/contract/image';
+import { tf } from '../../../../src-main/engine/backend';
+import { getUpscaler } from '../../../../src-main/engine/registry';
+import { inferTiled } from '../../../../src-main/engine/tiling';
+import type { EngineEvent, UpscaleContext } from '../../../../src-main/engine/upscaler';
+import { zssrUpscale, type ZssrReport } from '../../../../src-main/engine/zssr';
+import { FastTrainer, initWeights } from '../../../../src-main/engine/zssr/trainer';
+import { Rng } from '../../../../src-main/engine/zssr/image-ops';
+import { ModelCache } from '../../../../src-main/cache';
+
+// A small photo-like test card: smooth gradients, a disc and stripes (structure repeats across scales).
+function card(w: number, h: number): FloatImage {
+  const d = new Float32Array(w * h * 3);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) {
+      const i = (y * w + x) * 3;
+      const disc = (x - w / 2) ** 2 + (y - h / 2) ** 2 < (w / 4) ** 2 ? 0.6 : 0;
+      d[i] = 0.2 + 0.6 * (x / w) * (1 - disc);
+      d[i + 1] = 0.3 + disc * 0.5 + 0.1 * Math.sin(x / 2);
+      d[i + 2] = 0.5 + 0.3 * Math.sign(Math.sin(y / 1.5)) * (x > w / 2 ? 1 : 0.3);
+    }
+  return { width: w, height: h, channels: 3, data: d };
+}
+
+// Tiny network and few steps: tests check behaviour, the benchmark checks quality.
+const cfg = { model_depth: 3, model_width: 8, crop_size: 16, num_epochs: 8, patch_size: 16 };
+
+let dir: string;
+beforeAll(async () => {
+  dir = await fs.mkdtemp(path.join(os.tmpdir(), 'zssr-test-'));
+  await tf.setBackend('cpu');
+});
+afterAll(async () => {
+  await fs.rm(dir, { recursive: true, force: true });
+});
+
+describe('zssr', () => {
+  it('is registered as the zero-shot family', () => {
+    expect(getUpscaler('zssr').info.family).toBe('zero-shot');
+  });
+
+  it('upscales x2 on the fast kernels: right size, [0,1], progress and backend events', async () => {
+    const progress: EngineProgress[] = [];
+    const events: EngineEvent[] = [];
+    let report: ZssrReport | undefined;
+    const img = card(20, 14);
+    const out = await zssrUpscale(
+      img,
+      { scale: 2, preset: 'draft', zssr: cfg, backend: 'wasm', onProgress: (p) => progress.push(p), onEvent: (e) => events.push(e) },
+      { threads: 2, onReport: (r) => (report = r) },
+    );
+    expect([out.width, out.height, out.channels]).toEqual([40, 28, 3]);
+    expect(out.data.every((v) => v >= 0 && v <= 1)).toBe(true);
+    expect(events[0]).toMatchObject({ backend: 'wasm', cacheHit: false });
+    const train = progress.filter((p) => p.phase === 'train');
+    expect(train[0]).toMatchObject({ step: 1, total: 8 });
+    expect(typeof train[0].loss).toBe('number');
+    expect(typeof train[0].lr).toBe('number');
+    expect(progress.some((p) => p.phase === 'infer')).toBe(true);
+    expect(report?.steps).toEqual([8]);
+    // Back-projection makes the result agree with the input when downscaled again.
+    const { imresize } = await import('../../../../src-main/engine/classical');
+    const down = imresize(out, { scale: 0.5 });
+    let err = 0;
+    for (let i = 0; i < down.data.length; i++) err = Math.max(err, Math.abs(down.data[i] - img.data[i]));
+    expect(err).toBeLessThan(0.06);
+  });
+
+  it('gradual x4 in two steps, gray in -> gray out', async () => {
+    const rgb = card(10, 8);
+    const g: FloatImage = { width: 10, height: 8, channels: 1, data: Float32Array.from({ length: 80 }, (_, i) => rgb.data[3 * i + 1]) };
+    let report: ZssrReport | undefined;
+    const out = await zssrUpscale(g, { scale: 4, preset: 'max', zssr: { ...cfg, num_epochs: 3, ensemble: false }, backend: 'wasm' }, { threads: 1, onReport: (r) => (report = r) });
+    expect([out.width, out.height, out.channels]).toEqual([40, 32, 1]);
+    expect(report?.steps).toEqual([3, 3]);
+  });
+
+  it('a second run is a cache hit with identical output; a corrupt entry is dropped and retrained', async () => {
+    const store = new ModelCache({ dir: path.join(dir, 'cache') });
+    const img = card(16, 12);
+    const ctx = (events: EngineEvent[]): UpscaleContext => ({ scale: 2, preset: 'draft', zssr: { ...cfg, ensemble: true }, backend: 'wasm', store, onEvent: (e) => events.push(e) });
+    const e1: EngineEvent[] = [], e2: EngineEvent[] = [], e3: EngineEvent[] = [];
+    const first = await zssrUpscale(img, ctx(e1));
+    const second = await zssrUpscale(img, ctx(e2));
+    expect(e1[0].cacheHit).toBe(false);
+    expect(e2[0].cacheHit).toBe(true);
+    expect(Buffer.from(second.data.buffer).equals(Buffer.from(first.data.buffer))).toBe(true);
+    const [entry] = await store.list();
+    expect(entry).toMatchObject({ steps: 8, backend: 'wasm', scale: 2, width: 16, height: 12 });
+    // Flip one byte of the weights: the checksum catches it, the run trains again.
+    const wfile = path.join(dir, 'cache', `${entry.key}.weights`);
+    const bytes = await fs.readFile(wfile);
+    bytes[10] ^= 0xff;
+    await fs.writeFile(wfile, bytes);
+    const third = await zssrUpscale(img, ctx(e3));
+    expect(e3[0].cacheHit).toBe(false);
+    expect(Buffer.from(third.data.buffer).equals(Buffer.from(first.data.buffer))).toBe(true); // seeded: same training
+    // A different scale is a different key.
+    const e4: EngineEvent[] = [];
+    await zssrUpscale(img, { ...ctx(e4), scale: 3 });
+    expect(e4[0].cacheHit).toBe(false);
+  });
+
+  for (const backend of ['wasm', 'cpu'] as const) {
+    it(`cancels within 1 s and leaks no tensors (${backend})`, async () => {
+      const before = tf.memory().numTensors;
+      const ac = new AbortController();
+      let abortedAt = 0;
+      const run = zssrUpscale(card(24, 24), {
+        scale: 2,
+        preset: 'max',
+        zssr: { ...cfg, num_epochs: 100000 },
+        backend,
+        signal: ac.signal,
+        onProgress: (p) => {
+          if (p.phase === 'train' && (p.step ?? 0) >= 3 && !abortedAt) {
+            abortedAt = performance.now();
+            setTimeout(() => ac.abort(), 0);
+          }
+        },
+      });
+      await expect(run).rejects.toMatchObject({ code: 'E_CANCELLED' });
+      expect(performance.now() - abortedAt).toBeLessThan(1000);
+      expect(tf.memory().numTensors).toBe(before);
+    });
+  }
+
+  it('trains with tfjs autodiff on the cpu backend without leaking tensors', async () => {
+    const before = tf.memory().numTensors;
+    const out = await zssrUpscale(card(12, 10), { scale: 2, preset: 'draft', zssr: { ...cfg, num_epochs: 3 }, backend: 'cpu' });
+    expect([out.width, out.height]).toEqual([24, 20]);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('tiled inference equals whole-image inference within 1/255', async () => {
+    const trainer = await FastTrainer.create({ depth: 4, width: 8, kernel: 3 }, 16, 2);
+    try {
+      const w = initWeights({ depth: 4, width: 8, kernel: 3 }, new Rng(1));
+      for (const k of w.kernels) for (let i = 0; i < k.length; i++) k[i] *= 8; // a net that does something
+      trainer.setWeights(w);
+      const img = card(53, 41);
+      const whole = trainer.forward(img);
+      const tiled = await inferTiled(img, { scale: 1, tile: 24, overlap: 16, margin: 5 }, async (t) => trainer.forward(t));
+      let maxDiff = 0, maxResidual = 0;
+      for (let i = 0; i < whole.data.length; i++) {
+        maxDiff = Math.max(maxDiff, Math.abs(whole.data[i] - tiled.data[i]));
+        maxResidual = Math.max(maxResidual, Math.abs(whole.data[i] - img.data[i]));
+      }
+      expect(maxResidual).toBeGreaterThan(0.05);
+      expect(maxDiff).toBeLessThan(1 / 255);
+    } finally {
+      await trainer.dispose();
+    }
+  });
+});
