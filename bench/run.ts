@@ -15,6 +15,7 @@ const SECTIONS: Record<string, () => Promise<Section>> = {
   watch: () => import('./watch'),
   presets: () => import('./presets'),
   desktop: () => import('./desktop'),
+  zssr: () => import('./zssr'),
 };
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -7,8 +7,11 @@ export function usageError(message: string, help?: string): StudioError {
   return new StudioError('E_INVALID_ARGUMENT', help ? `${message}\n\n${help}` : message);
 }
 
+type Options = NonNullable<ParseArgsConfig['options']>;
+export type ParsedCommandLine<T extends Options> = ReturnType<typeof parseArgs<{ args: string[]; options: T; allowPositionals: true; strict: true }>>;
+
 /** node:util parseArgs whose complaints (unknown option, missing value) are usage errors. */
-export function parseCommandLine<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, help?: string) {
+export function parseCommandLine<T extends Options>(argv: string[], options: T, help?: string): ParsedCommandLine<T> {
   try {
     return parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (err) {

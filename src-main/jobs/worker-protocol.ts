@@ -18,7 +18,9 @@ export const WorkerRunOptions = z.object({
   /** Per-image model cache folder (learned methods); absent = no cache. */
   cacheDir: z.string().optional(),
   cacheMaxMB: z.number().optional(),
-  /** Folder of export presets (presets/). */
+  /** The studio's data folder (export presets are read from it). */
+  dataDir: z.string().optional(),
+  /** <dataDir>/presets (older callers; its parent is taken as the data folder). */
   presetsDir: z.string().optional(),
   limits: ImageLimitsSchema.optional(),
   attempt: z.number().int().positive(),

@@ -109,6 +109,7 @@ export async function createStudioService(opts: StudioServiceOptions = {}): Prom
       outputsDir: settings.get().outputsDir,
       cacheDir: paths.cache,
       cacheMaxMB: settings.get().cacheMaxMB,
+      dataDir: paths.dataDir,
       presetsDir: paths.presets,
       limits: { maxInputMP: limits.maxInputMP, maxOutputMP: limits.maxOutputMP, maxFileMB: limits.maxFileMB },
       attempt: Math.max(1, job.attempts ?? 1),

@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { BackendName, EnhanceRequest } from '../contract/enhance';
 import { StudioError } from '../contract/errors';
@@ -7,6 +8,8 @@ import { getUpscaler } from '../engine/registry';
 import type { ModelStore } from '../engine/upscaler';
 import { checkOutputSize, decodeImage, encodeImage, freeOutputPath, probeImage, writeOutput } from '../imaging';
 import type { WorkerJobEvent, WorkerJobResult, WorkerRunOptions } from '../jobs/worker-protocol';
+import { createPresetStore, exportWithPreset, type PresetEntry } from '../presets';
+import { cameraHints } from './hints';
 import { outputFileName, sameFamilyFormat } from './naming';
 import { ProgressReporter } from './progress';
 
@@ -33,6 +36,7 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
   const progress = new ProgressReporter(ctx.emit);
   const input = path.resolve(req.input);
   const upscaler = getUpscaler(req.method); // an unknown method fails before any file is read
+  const presets = await resolvePresets(req.exportPresets, options);
 
   progress.progress('decode', 0, 1);
   const head = await probeImage(input, limits);
@@ -52,6 +56,7 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
     zssr: req.zssr,
     backend: req.backend,
     store: req.noCache ? undefined : ctx.store,
+    hints: cameraHints(meta.exif),
     signal,
     onProgress: (p) => progress.engine(p),
     onEvent: (e) => {
@@ -95,12 +100,52 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
   const file = overwrite ? wanted : await freeOutputPath(wanted);
   await writeOutput(file, bytes, { inputPath: input, overwrite });
   progress.progress('encode', 1, 1);
+  const outputs = [file];
   ctx.emit({ type: 'output', files: [file] });
 
-  const outputs = [file];
+  // Deliverables of the export presets, from the same pixels. A job is all or nothing: if an
+  // export fails, what this job wrote is removed again (a retry starts clean).
+  try {
+    for (const [i, entry] of presets.entries()) {
+      throwIfCancelled(signal);
+      progress.progress('export', i, presets.length);
+      const files = await exportWithPreset(
+        {
+          rgb: out,
+          ...(alphaOut ? { alpha: alphaOut } : {}),
+          meta,
+          sourcePath: input,
+          method: req.method,
+          scale: req.scale,
+          ...(backend ? { backend } : {}),
+          settings: { ...(req.preset ? { preset: req.preset } : {}), ...(req.zssr ? { zssr: req.zssr } : {}) },
+        },
+        entry.preset,
+        { outRoot: dir, signal, onWarning: (message) => ctx.emit({ type: 'info', message: `${entry.preset.name}: ${message}` }) },
+      );
+      outputs.push(...files);
+      ctx.emit({ type: 'output', files });
+      progress.progress('export', i + 1, presets.length);
+    }
+  } catch (err) {
+    await Promise.all(outputs.map((f) => fs.rm(f, { force: true })));
+    throw err;
+  }
+
   return {
     outputs,
     ...(backend ? { backend } : {}),
     ...(cacheHit !== undefined ? { cacheHit } : {}),
   };
+}
+
+/** The export presets a request names, looked up before any work (an unknown one fails fast). */
+async function resolvePresets(ids: string[] | undefined, options: WorkerRunOptions): Promise<PresetEntry[]> {
+  if (!ids?.length) return [];
+  const dataDir = options.dataDir ?? (options.presetsDir ? path.dirname(options.presetsDir) : undefined);
+  if (!dataDir) throw new StudioError('E_PRESET_INVALID', 'export presets were asked for, but this run has no studio data folder to read them from');
+  const store = createPresetStore(dataDir);
+  const out: PresetEntry[] = [];
+  for (const id of ids) out.push(await store.find(id));
+  return out;
 }

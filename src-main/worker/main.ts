@@ -48,7 +48,7 @@ async function run(m: Extract<HostMessage, { type: 'run' }>): Promise<void> {
   const done = (async () => {
     const result = await toResult(async () => {
       const options = WorkerRunOptions.parse(m.options);
-      const store = await openModelStore(options);
+      const store = openModelStore(options, (message) => port.post({ type: 'log', level: 'warn', message }));
       return runEnhance(m.request, {
         signal: ac.signal,
         options,

@@ -2,7 +2,7 @@ import type { BackendName } from '../../contract/enhance';
 import type { FloatImage } from '../../contract/image';
 import { ensureGradients, tf } from '../backend';
 import { FastConvNet, defaultThreads, fastKernelFlavor, type ConvNetWeights } from '../fast/convnet';
-import { Rng } from './image-ops';
+import { type Rng } from './image-ops';
 
 /** What the ZSSR loop needs from a network, whatever runs it. */
 export interface ZssrTrainer {

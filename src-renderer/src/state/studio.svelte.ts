@@ -221,11 +221,10 @@ export class Studio {
   }
 
   async importFiles(files: File[]): Promise<void> {
-    const images = files.filter((f) => f.size >= 0);
-    if (images.length === 0) return;
+    if (files.length === 0) return;
     const limitMB = this.info?.limits.maxUploadMB;
     const ok: File[] = [];
-    for (const f of images) {
+    for (const f of files) {
       if (limitMB !== undefined && this.client.kind === 'http' && f.size > limitMB * 1024 * 1024) {
         toasts.error({ code: 'E_PAYLOAD_TOO_LARGE', message: `${f.name} is ${formatBytes(f.size)}; the limit is ${limitMB} MB (max_MB).` }, `Cannot import ${f.name}`);
       } else ok.push(f);
