@@ -19,7 +19,7 @@ const TOLERANCE_DB = 0.05;
 
 const here = fileURLToPath(import.meta.url);
 
-// ---------- speed child: `node --import tsx bench/classical.ts --speed <method> <w> <h> <scale> <api>`
+// ---------- speed child: `node --import tsx/esm bench/classical.ts --speed <method> <w> <h> <scale> <api>`
 interface SpeedResult {
   method: string;
   api: string;
@@ -80,7 +80,7 @@ async function speedChild(method: string, w: number, h: number, scale: number, a
 }
 
 function runSpeed(method: string, w: number, h: number, scale: number, api: string): SpeedResult | string {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', here, '--speed', method, String(w), String(h), String(scale), api], {
+  const r = spawnSync(process.execPath, ['--import', 'tsx/esm', here, '--speed', method, String(w), String(h), String(scale), api], {
     encoding: 'utf8',
     cwd: path.resolve(path.dirname(here), '..'),
     maxBuffer: 1 << 20,
@@ -156,7 +156,7 @@ export async function run(ctx: BenchContext): Promise<string> {
       : `Bicubic reproduces every published baseline within ${TOLERANCE_DB} dB.`,
     '',
     `${ref.note}. The reference script treats a grayscale image as RGB (three equal channels through the` +
-      ' BT.601 formula) while the protocol here uses it as Y directly, so Set14 (`bridge.png`) differs slightly by design.',
+      ' BT.601 formula) while the protocol here uses it as Y directly; per image, only Set14 `bridge.png` differs.',
     '',
   );
 

@@ -16,6 +16,7 @@ const SECTIONS: Record<string, () => Promise<Section>> = {
   presets: () => import('./presets'),
   desktop: () => import('./desktop'),
   zssr: () => import('./zssr'),
+  jobs: () => import('./jobs'),
 };
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -3,9 +3,10 @@ import type { ModelInfo } from '../contract/api';
 import type { Upscaler } from './upscaler';
 import { classicalUpscalers } from './classical';
 import { zssrUpscalers } from './zssr';
+import { pretrainedUpscalers } from './pretrained';
 
 // Every method the studio offers, in menu order. Each family adds its list here (one line).
-const families: (() => Upscaler[])[] = [() => classicalUpscalers, () => zssrUpscalers];
+const families: (() => Upscaler[])[] = [() => classicalUpscalers, () => zssrUpscalers, () => pretrainedUpscalers];
 
 /** User-trained models register at run time (see train/). */
 const extra = new Map<string, Upscaler>();

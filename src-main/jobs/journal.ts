@@ -109,16 +109,18 @@ export class JournalJobStore implements JobStore {
         this.live.delete(parsed.id);
         return;
       }
-      const job: JobRecord = parsed.job;
-      if (job.state === 'running') {
-        // The process died while this job ran: run it again, never lose it.
-        job.state = 'queued';
-        delete job.startedAt;
-        delete job.progress;
-        this.stats.recovered++;
-      }
-      this.live.set(job.id, JSON.stringify(job));
+      this.live.set(parsed.job.id, JSON.stringify(parsed.job));
     });
+    for (const [id, json] of this.live) {
+      const job = JSON.parse(json) as JobRecord;
+      if (job.state !== 'running') continue;
+      // The process died while this job ran: run it again, never lose it.
+      job.state = 'queued';
+      delete job.startedAt;
+      delete job.progress;
+      this.stats.recovered++;
+      this.live.set(id, JSON.stringify(job));
+    }
     if (this.stats.recovered) this.opts.onWarning?.(`journal ${this.file}: ${this.stats.recovered} interrupted job(s) queued again`);
   }
 

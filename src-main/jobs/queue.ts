@@ -59,6 +59,7 @@ export class JobQueue {
   private order: string[] = [];
   private readonly running = new Map<string, AbortController>();
   private readonly settled = new Map<string, Promise<void>>();
+  private readonly writes = new Set<Promise<void>>();
   private readonly lossStride = new Map<string, { n: number; stride: number }>();
   private readonly listeners = new Set<(e: JobEvent) => void>();
   private idleWaiters: (() => void)[] = [];
@@ -269,6 +270,7 @@ export class JobQueue {
     this.paused = true;
     for (const ac of this.running.values()) ac.abort();
     await Promise.all([...this.settled.values()]);
+    await Promise.all([...this.writes]);
     await this.opts.store.close();
   }
 
@@ -304,7 +306,9 @@ export class JobQueue {
 
   private async execute(rec: JobRecord, ac: AbortController): Promise<void> {
     rec.startedAt = this.now();
-    await this.transition(rec, 'running');
+    // Journal writes of a running job go on beside the work (appends stay in order); they do
+    // not delay the job's start or the next job's.
+    this.track(this.transition(rec, 'running'));
     try {
       const result = await this.opts.runner.run(toJobInfo(rec), {
         signal: ac.signal,
@@ -314,7 +318,7 @@ export class JobQueue {
       if (result.backend) rec.backend = result.backend;
       if (result.cacheHit !== undefined) rec.cacheHit = result.cacheHit;
       rec.finishedAt = this.now();
-      await this.transition(rec, 'done');
+      this.track(this.transition(rec, 'done'));
       this.emit({ type: 'output', jobId: rec.id, files: [...rec.outputs] });
     } catch (err) {
       const error = toErrorPayload(err);
@@ -326,7 +330,7 @@ export class JobQueue {
       }
       rec.finishedAt = this.now();
       if (ac.signal.aborted || error.code === 'E_CANCELLED') {
-        await this.transition(rec, 'cancelled', { error: { code: 'E_CANCELLED', message: error.message } });
+        this.track(this.transition(rec, 'cancelled', { error: { code: 'E_CANCELLED', message: error.message } }));
         return;
       }
       const attempts = rec.attempts ?? 1;
@@ -337,11 +341,11 @@ export class JobQueue {
           message: `${error.message}; retrying (attempt ${attempts + 1} of ${rec.maxAttempts})`,
         });
         delete rec.finishedAt;
-        await this.transition(rec, 'queued', { error });
+        this.track(this.transition(rec, 'queued', { error }));
         this.order.unshift(rec.id); // it was first in line: keep its place
         return;
       }
-      await this.transition(rec, 'failed', { error });
+      this.track(this.transition(rec, 'failed', { error }));
     }
   }
 
@@ -397,6 +401,11 @@ export class JobQueue {
     } catch (err) {
       (this.opts.onStoreError ?? ((e) => console.error('job store write failed:', e)))(err);
     }
+  }
+
+  private track(write: Promise<void>): void {
+    this.writes.add(write);
+    void write.finally(() => this.writes.delete(write));
   }
 
   private record(id: string): JobRecord {

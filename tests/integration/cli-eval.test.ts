@@ -79,7 +79,7 @@ describe('studio eval', () => {
     expect(bad.stderr).toContain('E_MODEL_NOT_FOUND');
     const noHr = await studio(['eval', '--scale', '2']);
     expect(noHr.code).toBe(2);
-    expect(noHr.stderr).toContain('E_INVALID_ARGUMENT');
+    expect(noHr.stderr).toContain('--hr is required');
     const badScale = await studio(['eval', '--hr', dir, '--scale', '2.5']);
     expect(badScale.code).toBe(2);
     expect(badScale.stderr).toContain('--scale must be a whole number');

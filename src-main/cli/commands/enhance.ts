@@ -192,7 +192,8 @@ interface Item {
   input: string;
   label: string;
   job?: JobInfo;
-  startedAt?: number;
+  active?: boolean;
+  finished?: boolean;
   fraction: number;
   etaMs?: number;
   phase?: string;
@@ -255,7 +256,7 @@ export async function runEnhance(plan: EnhancePlan): Promise<number> {
   };
   process.on('SIGINT', onSigint);
 
-  const running = () => items.find((i) => i.startedAt !== undefined && !i.job?.finishedAt && i.phase);
+  const running = () => items.find((i) => i.active && !i.finished && i.phase);
   const redraw = () => {
     const cur = running();
     const finished = counts.done + counts.failed + counts.cancelled;
@@ -281,7 +282,9 @@ export async function runEnhance(plan: EnhancePlan): Promise<number> {
         state = 'failed';
       }
     }
+    item.finished = true;
     counts[state === 'done' ? 'done' : state === 'cancelled' ? 'cancelled' : 'failed']++;
+    redraw(); // the bar under the result line already counts it
     if (plan.json) {
       out({ type: 'result', input: item.input, state, outputs, ...(error && state !== 'done' ? { error } : {}), ms, ...(job.backend ? { backend: job.backend } : {}) });
     } else if (state === 'done') {
@@ -289,14 +292,13 @@ export async function runEnhance(plan: EnhancePlan): Promise<number> {
     } else {
       say(`${state.padEnd(7)} ${item.label}: ${error ? `${error.code}: ${error.message}` : state}`, true);
     }
-    redraw();
   };
 
   const onJobEvent = (e: JobEvent) => {
     const item = byJob.get(e.jobId);
     if (!item) return;
     if (plan.json && e.type !== 'state' && e.type !== 'output') out({ type: 'event', input: item.input, event: e });
-    if (e.type === 'state' && e.state === 'running') item.startedAt = Date.now();
+    if (e.type === 'progress' || e.type === 'train') item.active = true;
     if (e.type === 'progress') {
       const p = e.progress;
       item.phase = `${p.phase}${p.total > 1 ? ` ${Math.floor((100 * p.done) / p.total)}%` : ''}`;

@@ -143,9 +143,9 @@ export const command: Command = {
         },
       }));
     } catch (err) {
-      throw new StudioError('E_INVALID_ARGUMENT', `${(err as Error).message}\n\n${HELP}`);
+      throw new StudioError('E_INVALID_ARGUMENT', (err as Error).message);
     }
-    if (!values.hr?.length) throw new StudioError('E_INVALID_ARGUMENT', `--hr is required\n\n${HELP}`);
+    if (!values.hr?.length) throw new StudioError('E_INVALID_ARGUMENT', '--hr is required (a folder of ground-truth images)');
     const scale = Number(values.scale);
     if (!Number.isInteger(scale) || scale < 1 || scale > 16) throw new StudioError('E_INVALID_ARGUMENT', `--scale must be a whole number from 1 to 16, got '${values.scale}'`);
     const methods = values.method.split(',').map((m) => m.trim()).filter(Boolean);

@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import type { FloatImage } from '../../contract/image';
 import { StudioError } from '../../contract/errors';
 import { CONVNET_RELAXED_WASM_BASE64, CONVNET_WASM_BASE64 } from './convnet-wasm';
-import { FN_GRAD, FN_INFER, FN_TRAIN, HEADER_WORDS, MAXL, MAX_THREADS, OFFSET, type HeaderField } from './layout';
+import { FN_GRAD, FN_INFER, FN_TRAIN, HEADER_WORDS, MAXL, MAXPH, MAX_THREADS, OFFSET, type HeaderField } from './layout';
 
 /**
  * The ZSSR network (depth 3x3 conv layers, `width` channels, ReLU between, residual over the
@@ -84,7 +84,8 @@ export function fastKernelFlavor(): string {
   return compiled?.fma ? 'wasm-simd-fma' : 'wasm-simd';
 }
 
-// Each extra thread is a worker that sleeps on the control word and runs `run(header, fn, tid)`.
+// Each extra thread is a worker that sleeps on the control word and runs `run(header, fn, tid)`,
+// then counts itself out. Control words: 0 sequence, 1 fn, 2 header, 3 quit, 4 runs finished.
 // Plain CommonJS evaluated in the worker, so it loads the same under tsx, vitest and a bundle.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
@@ -99,6 +100,8 @@ for (;;) {
   seen = Atomics.load(i32, base);
   if (Atomics.load(i32, base + 3) !== 0) break;
   run(Atomics.load(i32, base + 2), Atomics.load(i32, base + 1), tid);
+  Atomics.add(i32, base + 4, 1);
+  Atomics.notify(i32, base + 4);
 }
 `;
 
@@ -146,7 +149,7 @@ export class FastConvNet {
     this.memory = new WA.Memory({ initial: 64, maximum: 65536, shared: true });
     const inst = new WA.Instance(wasmModule(), { env: { memory: this.memory } });
     const ex = inst.exports as Record<string, unknown>;
-    if ((ex.header_words as () => number)() !== HEADER_WORDS || (ex.offset_words as () => number)() !== OFFSET.barrier_gen) {
+    if ((ex.header_words as () => number)() !== HEADER_WORDS || (ex.offset_words as () => number)() !== OFFSET.done) {
       throw new StudioError('E_INTERNAL', 'fast kernel header layout mismatch (rebuild convnet-wasm.ts)');
     }
     this.run = ex.run as (header: number, fn: number, tid: number) => void;
@@ -268,17 +271,29 @@ export class FastConvNet {
   }
 
   // ---- execution ----
+  private launched = 0; // worker runs started so far
   private exec(h: Header, fn: number): void {
     if (this.disposed) throw new StudioError('E_INTERNAL', 'fast network used after dispose');
+    const i32 = this.i32;
+    const base = this.ctl >> 2;
+    // A worker the OS kept parked may still be walking through the previous run (it finds no
+    // work left there): wait until every worker has left it before the counters are reset.
+    for (;;) {
+      const finished = Atomics.load(i32, base + 4);
+      if (finished >= this.launched) break;
+      Atomics.wait(i32, base + 4, finished, 1000);
+    }
+    const w = h.at >> 2;
+    i32.fill(0, w + OFFSET.claim, w + OFFSET.claim + 2 * MAXPH);
+    i32.fill(0, w + OFFSET.loss_part, w + OFFSET.loss_part + MAX_THREADS);
     if (this.threads > 1) {
-      const i32 = this.i32;
-      const base = this.ctl >> 2;
       Atomics.store(i32, base + 1, fn);
       Atomics.store(i32, base + 2, h.at);
+      this.launched += this.threads - 1;
       Atomics.add(i32, base, 1);
       Atomics.notify(i32, base);
     }
-    this.run(h.at, fn, 0); // ends with a barrier: every thread is done when it returns
+    this.run(h.at, fn, 0); // returns when every chunk of the run is done, by whichever thread
   }
 
   // ---- weights ----

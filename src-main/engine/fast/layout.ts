@@ -1,6 +1,8 @@
 // Word offsets of the C `Net` header (native/convnet.c): every field is 4 bytes, in this order.
 // The wasm module reports its own size and one offset so a mismatch fails loudly at start.
 export const MAXL = 32;
+/** Phases per run: one per layer forward and backward, plus a few. */
+export const MAXPH = 2 * MAXL + 8;
 
 const FIELDS: [string, number][] = [
   ['depth', 1],
@@ -31,14 +33,14 @@ const FIELDS: [string, number][] = [
   ['loss', 1],
   ['out', 1],
   ['train_bias', 1],
-  ['barrier_count', 1],
-  ['barrier_gen', 1],
+  ['claim', MAXPH],
+  ['done', MAXPH],
 ];
 
 export type HeaderField =
   | 'depth' | 'H' | 'W' | 'nthreads' | 'cin' | 'cout' | 'w' | 'b' | 'gw' | 'gb' | 'wt' | 'act' | 'dz' | 'hr'
   | 'params' | 'grads' | 'm' | 'v' | 'nparams' | 'lr' | 'beta1' | 'beta2' | 'eps' | 't' | 'loss_part' | 'loss'
-  | 'out' | 'train_bias' | 'barrier_count' | 'barrier_gen';
+  | 'out' | 'train_bias' | 'claim' | 'done';
 
 export const OFFSET: Record<HeaderField, number> = (() => {
   const o: Record<string, number> = {};

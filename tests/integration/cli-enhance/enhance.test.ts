@@ -129,6 +129,26 @@ describe('studio enhance', () => {
     expect(await fs.readdir(path.join(dir, 'cfg-out'))).toHaveLength(2);
   });
 
+  it('delivers export presets from the same run', async () => {
+    const r = await studio(['enhance', 'in/deep.tif', '--scale', '2', '--method', 'bicubic', '--out', 'exp', '--export-preset', 'archive-png-16', '--json']);
+    expect(r.code).toBe(0);
+    const result = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; outputs?: string[] })
+      .find((l) => l.type === 'result');
+    const outputs = (result?.outputs ?? []).map((o) => path.relative(path.join(dir, 'exp'), o));
+    expect(outputs[0]).toBe('deep_bicubic_x2.tif');
+    const archive = outputs.find((o) => o.endsWith('.png'));
+    expect(archive).toBeDefined();
+    const meta = await sharp(path.join(dir, 'exp', archive as string)).metadata();
+    expect([meta.width, meta.height, meta.depth]).toEqual([48, 32, 'ushort']);
+    const unknown = await studio(['enhance', 'in/deep.tif', '--scale', '2', '--method', 'bicubic', '--out', 'exp2', '--export-preset', 'no-such-preset']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/E_NOT_FOUND/);
+    await expect(fs.access(path.join(dir, 'exp2'))).rejects.toThrow(); // failed before any work
+  });
+
   it('exits with 2 on usage errors and lists models', async () => {
     const bad = await studio(['enhance', 'in/alpha.png', '--scale', '40', '--method', 'bicubic']);
     expect(bad.code).toBe(2);

@@ -1,6 +1,9 @@
 // Training and inference kernels for the ZSSR network (3x3 convs, ReLU, residual, L1, Adam),
 // compiled to WebAssembly SIMD. Several threads (Node worker_threads) run the same entry point
-// on one shared memory; each takes its share of rows / filter taps and they meet at barriers.
+// on one shared memory. Each phase (a layer's forward, a layer's backward, Adam...) is cut into
+// small chunks that threads claim from an atomic counter; a phase ends when all its chunks are
+// done. A thread the OS parks (a busy machine) thus only delays the chunk it holds, not a
+// barrier: the others take its share.
 //
 // Layout: activations are HWC float32 with a one-pixel zero border ((H+2) x (W+2) x C), so the
 // inner loops need no bounds checks. Channel counts are multiples of 4 (RGB is padded to 4).
@@ -10,6 +13,7 @@
 #include <wasm_simd128.h>
 
 #define MAXL 32
+#define MAXPH (2 * MAXL + 8)
 
 // acc + a * b: one fused multiply-add where relaxed SIMD is available (built with -mrelaxed-simd).
 #ifdef __wasm_relaxed_simd__
@@ -44,43 +48,44 @@ typedef struct {
   float loss;
   u32 out;          // inference: output H x W x 3 (residual added)
   int train_bias;   // 0: bias gradients are zero, so biases keep their values (the original ZSSR has none)
-  int barrier_count;
-  int barrier_gen;
+  int claim[MAXPH];  // per phase: next work chunk to take
+  int done[MAXPH];   // per phase: chunks finished
 } Net;
 
 static inline float* F(u32 off) { return (float*)off; }
 
-// ---- barrier (spin briefly, then sleep on the generation word) ----
-static void barrier(Net* n) {
-  if (n->nthreads <= 1) return;
-  int gen = __atomic_load_n(&n->barrier_gen, __ATOMIC_ACQUIRE);
-  if (__atomic_add_fetch(&n->barrier_count, 1, __ATOMIC_ACQ_REL) == n->nthreads) {
-    __atomic_store_n(&n->barrier_count, 0, __ATOMIC_RELAXED);
-    __atomic_add_fetch(&n->barrier_gen, 1, __ATOMIC_ACQ_REL);
-    __builtin_wasm_memory_atomic_notify(&n->barrier_gen, 64);
-    return;
-  }
-  for (int i = 0; i < 20000; i++) {
-    if (__atomic_load_n(&n->barrier_gen, __ATOMIC_ACQUIRE) != gen) return;
-  }
-  while (__atomic_load_n(&n->barrier_gen, __ATOMIC_ACQUIRE) == gen) {
-    __builtin_wasm_memory_atomic_wait32(&n->barrier_gen, gen, 1000000000LL);
+// ---- dynamic work sharing ----
+static inline int claim(Net* n, int p) { return __atomic_fetch_add(&n->claim[p], 1, __ATOMIC_ACQ_REL); }
+
+static inline void finish(Net* n, int p, int total) {
+  if (__atomic_add_fetch(&n->done[p], 1, __ATOMIC_ACQ_REL) == total) __builtin_wasm_memory_atomic_notify(&n->done[p], 64);
+}
+
+// Wait until every chunk of phase p is done (spin briefly, then sleep on the counter).
+static void wait_phase(Net* n, int p, int total) {
+  for (int i = 0; i < 4000; i++)
+    if (__atomic_load_n(&n->done[p], __ATOMIC_ACQUIRE) >= total) return;
+  for (;;) {
+    int d = __atomic_load_n(&n->done[p], __ATOMIC_ACQUIRE);
+    if (d >= total) return;
+    __builtin_wasm_memory_atomic_wait32(&n->done[p], d, 2000000LL);
   }
 }
 
-static inline void split(int total, int tid, int nt, int* a, int* b) {
-  *a = (int)((long long)total * tid / nt);
-  *b = (int)((long long)total * (tid + 1) / nt);
+// Rows per chunk: small enough to balance two or more threads, large enough to amortise.
+static inline int row_chunk(int H, int nt) {
+  int r = H / (8 * nt);
+  return r < 1 ? 1 : (r > 4 ? 4 : r);
 }
 
-// Zero the border pixels of a padded image, for the interior rows [y0, y1) plus the top/bottom
-// border rows owned by the first/last thread.
-static void zero_border(float* img, int H, int W, int C, int y0, int y1, int tid, int nt) {
+// Zero the border pixels of a padded image for the interior rows [y0, y1), plus the top/bottom
+// border row when the range starts/ends the image.
+static void zero_border(float* img, int H, int W, int C, int y0, int y1) {
   int rs = (W + 2) * C;
   v128_t z = wasm_f32x4_splat(0.f);
-  if (tid == 0)
+  if (y0 == 0)
     for (int i = 0; i < rs; i += 4) wasm_v128_store(img + i, z);
-  if (tid == nt - 1)
+  if (y1 == H)
     for (int i = 0; i < rs; i += 4) wasm_v128_store(img + (H + 1) * rs + i, z);
   for (int y = y0; y < y1; y++) {
     float* row = img + (y + 1) * rs;
@@ -228,21 +233,20 @@ static void conv3x3(const float* in, float* out, const float* w, const float* bi
   }
 }
 
-// ---- weight gradient: gw[k][ci][co] = sum_p A[p + tap k][ci] * dZ[p][co]; items = (k, ci/4) ----
+// ---- weight gradient: gw[k][ci][co] = sum_p A[p + tap k][ci] * dZ[p][co]; items = (ci/4) * 9 + k ----
 // Pixels are visited in short row segments so the slices of A and dZ a segment needs stay in
 // L1 while every (tap, 4 input channels, 8 output channels) tile sweeps them; the tile's
 // accumulators live in registers within a segment and in gw between segments.
 #define DW_SEG 32
 static void conv3x3_dw(const float* a, const float* dz, float* gw, int H, int W, int Cin, int Cout, int i0, int i1) {
   const int ars = (W + 2) * Cin, drs = (W + 2) * Cout;
-  const int nci = Cin / 4;
   const v128_t z = wasm_f32x4_splat(0.f);
   for (int y = 0; y < H; y++) {
     for (int xs = 0; xs < W; xs += DW_SEG) {
       const int xe = xs + DW_SEG < W ? xs + DW_SEG : W;
       const int first = (y == 0 && xs == 0);
       for (int item = i0; item < i1; item++) {
-        const int k = item / nci, ci = (item % nci) * 4;
+        const int k = item % 9, ci = (item / 9) * 4;
         const int ky = k / 3, kx = k % 3;
         for (int cb = 0; cb < Cout; cb += 8) {
           float* g = gw + (k * Cin + ci) * Cout + cb;
@@ -323,33 +327,49 @@ static void transpose_rot(const float* w, float* wt, int Cin, int Cout, int r0, 
 }
 
 // Training keeps every activation (act[l]); inference ping-pongs between act[1] and act[2] and
-// keeps the input act[0] for the residual.
-static void forward_layers(Net* n, int tid, int train) {
+// keeps the input act[0] for the residual. Returns the next phase index.
+static int forward_layers(Net* n, int tid, int train, int p) {
   const int H = n->H, W = n->W, nt = n->nthreads, L = n->depth;
-  int y0, y1;
-  split(H, tid, nt, &y0, &y1);
-  for (int l = 0; l < L; l++) {
+  const int rc = row_chunk(H, nt), nrow = (H + rc - 1) / rc;
+  for (int l = 0; l < L; l++, p++) {
     const float* in = F(train ? n->act[l] : (l == 0 ? n->act[0] : n->act[1 + ((l - 1) & 1)]));
     float* out = F(train ? n->act[l + 1] : n->act[1 + (l & 1)]);
-    zero_border(out, H, W, n->cout[l], y0, y1, tid, nt);
-    conv3x3(in, out, F(n->params) + n->w[l], F(n->params) + n->b[l], 0, W, n->cin[l], n->cout[l], y0, y1, l < L - 1 ? 1 : 0);
-    if (train && l > 0) {  // rotated weights for this layer's input gradient, ready after the barrier
-      int r0, r1;
-      split(9 * n->cout[l], tid, nt, &r0, &r1);
-      transpose_rot(F(n->params) + n->w[l], F(n->wt[l]), n->cin[l], n->cout[l], r0, r1);
+    const int Cin = n->cin[l], Cout = n->cout[l];
+    // Rotated weights for this layer's input gradient ride along as extra chunks of 64 rows.
+    const int ntr = (train && l > 0) ? (9 * Cout + 63) / 64 : 0;
+    const int total = nrow + ntr;
+    for (int c; (c = claim(n, p)) < total; finish(n, p, total)) {
+      if (c < nrow) {
+        const int y0 = c * rc, y1 = y0 + rc < H ? y0 + rc : H;
+        zero_border(out, H, W, Cout, y0, y1);
+        conv3x3(in, out, F(n->params) + n->w[l], F(n->params) + n->b[l], 0, W, Cin, Cout, y0, y1, l < L - 1 ? 1 : 0);
+      } else {
+        const int r0 = (c - nrow) * 64, r1 = r0 + 64 < 9 * Cout ? r0 + 64 : 9 * Cout;
+        transpose_rot(F(n->params) + n->w[l], F(n->wt[l]), Cin, Cout, r0, r1);
+      }
     }
-    barrier(n);
+    wait_phase(n, p, total);
   }
+  return p;
+}
+
+static int zero_input(Net* n, int p) {
+  const int H = n->H, rc = row_chunk(H, n->nthreads), nrow = (H + rc - 1) / rc;
+  for (int c; (c = claim(n, p)) < nrow; finish(n, p, nrow)) {
+    const int y0 = c * rc, y1 = y0 + rc < H ? y0 + rc : H;
+    zero_border(F(n->act[0]), H, n->W, n->cin[0], y0, y1);
+  }
+  wait_phase(n, p, nrow);
+  return p + 1;
 }
 
 // One training step on the crop in act[0] (padded, 4 channels) against hr (H x W x 3).
+// The caller zeroes claim/done/loss_part first.
 EXPORT(train_step) void train_step(Net* n, int tid) {
   const int H = n->H, W = n->W, nt = n->nthreads, L = n->depth;
-  int y0, y1;
-  split(H, tid, nt, &y0, &y1);
-  zero_border(F(n->act[0]), H, W, n->cin[0], y0, y1, tid, nt);
-  barrier(n);
-  forward_layers(n, tid, 1);
+  const int rc = row_chunk(H, nt), nrow = (H + rc - 1) / rc;
+  int p = zero_input(n, 0);
+  p = forward_layers(n, tid, 1, p);
 
   // L1 loss and its gradient (mean over H*W*3), residual over the input.
   {
@@ -359,55 +379,61 @@ EXPORT(train_step) void train_step(Net* n, int tid) {
     float* d = F(n->dz[0]);
     const int C = n->cout[L - 1], Ci = n->cin[0];
     const float g = 1.0f / ((float)H * (float)W * 3.0f);
-    zero_border(d, H, W, C, y0, y1, tid, nt);
-    float s = 0.f;
-    for (int y = y0; y < y1; y++) {
-      for (int xx = 0; xx < W; xx++) {
-        const float* xp = x + ((y + 1) * (W + 2) + xx + 1) * Ci;
-        const float* zp = z + ((y + 1) * (W + 2) + xx + 1) * C;
-        float* dp = d + ((y + 1) * (W + 2) + xx + 1) * C;
-        const float* hp = hr + (y * W + xx) * 3;
-        for (int c = 0; c < 3; c++) {
-          float diff = xp[c] + zp[c] - hp[c];
-          s += diff < 0 ? -diff : diff;
-          dp[c] = diff > 0 ? g : (diff < 0 ? -g : 0.f);
+    for (int c; (c = claim(n, p)) < nrow; finish(n, p, nrow)) {
+      const int y0 = c * rc, y1 = y0 + rc < H ? y0 + rc : H;
+      zero_border(d, H, W, C, y0, y1);
+      float s = 0.f;
+      for (int y = y0; y < y1; y++) {
+        for (int xx = 0; xx < W; xx++) {
+          const float* xp = x + ((y + 1) * (W + 2) + xx + 1) * Ci;
+          const float* zp = z + ((y + 1) * (W + 2) + xx + 1) * C;
+          float* dp = d + ((y + 1) * (W + 2) + xx + 1) * C;
+          const float* hp = hr + (y * W + xx) * 3;
+          for (int k = 0; k < 3; k++) {
+            float diff = xp[k] + zp[k] - hp[k];
+            s += diff < 0 ? -diff : diff;
+            dp[k] = diff > 0 ? g : (diff < 0 ? -g : 0.f);
+          }
+          for (int k = 3; k < C; k++) dp[k] = 0.f;
         }
-        for (int c = 3; c < C; c++) dp[c] = 0.f;
+      }
+      n->loss_part[tid] += s;
+    }
+    wait_phase(n, p, nrow);
+    p++;
+  }
+
+  // Backward: each layer's weight gradient (groups of 4 input channels x all taps, or single
+  // items for thin layers), its bias gradient and (except the first) the gradient of its input.
+  int cur = 0;
+  for (int l = L - 1; l >= 0; l--, p++) {
+    const float* dz = F(n->dz[cur]);
+    float* dprev = F(n->dz[cur ^ 1]);
+    const int Cin = n->cin[l], Cout = n->cout[l];
+    const int nci = Cin / 4;
+    const int per = nci >= 8 ? 9 : 1;  // items per group
+    const int groups = 9 * nci / per;
+    const int ndx = l > 0 ? nrow : 0;
+    const int total = groups + 1 + ndx;
+    for (int c; (c = claim(n, p)) < total; finish(n, p, total)) {
+      if (c < groups) {
+        conv3x3_dw(F(n->act[l]), dz, F(n->grads) + n->gw[l], H, W, Cin, Cout, c * per, c * per + per);
+      } else if (c == groups) {
+        float* gb = F(n->grads) + n->gb[l];
+        if (n->train_bias) bias_grad(dz, gb, H, W, Cout);
+        else for (int k = 0; k < Cout; k++) gb[k] = 0.f;
+      } else {
+        const int y0 = (c - groups - 1) * rc, y1 = y0 + rc < H ? y0 + rc : H;
+        zero_border(dprev, H, W, Cin, y0, y1);
+        conv3x3(dz, dprev, F(n->wt[l]), 0, F(n->act[l]), W, Cout, Cin, y0, y1, 2);
       }
     }
-    n->loss_part[tid] = s;
-  }
-  barrier(n);
-
-  // Backward: each layer's weight gradient and (except the first) the gradient of its input.
-  int cur = 0;
-  for (int l = L - 1; l >= 0; l--) {
-    const float* dz = F(n->dz[cur]);
-    const int Cin = n->cin[l], Cout = n->cout[l];
-    int items = 9 * (Cin / 4) + 1, i0, i1;
-    split(items, tid, nt, &i0, &i1);
-    if (i1 == items) {  // the last item is the bias
-      float* gb = F(n->grads) + n->gb[l];
-      if (n->train_bias) bias_grad(dz, gb, H, W, Cout);
-      else for (int c = 0; c < Cout; c++) gb[c] = 0.f;
-      i1--;
-    }
-    conv3x3_dw(F(n->act[l]), dz, F(n->grads) + n->gw[l], H, W, Cin, Cout, i0, i1);
-    if (l > 0) {
-      float* dprev = F(n->dz[cur ^ 1]);
-      zero_border(dprev, H, W, Cin, y0, y1, tid, nt);
-      conv3x3(dz, dprev, F(n->wt[l]), 0, F(n->act[l]), W, Cout, Cin, y0, y1, 2);
-    }
+    wait_phase(n, p, total);
     cur ^= 1;
-    barrier(n);
   }
 
-  // Adam (as torch.optim.Adam: bias-corrected, eps outside the sqrt).
+  // Adam (as torch.optim.Adam: bias-corrected, eps outside the sqrt), in chunks of 4096.
   {
-    int p0, p1;
-    split(n->nparams / 4, tid, nt, &p0, &p1);
-    p0 *= 4;
-    p1 = (tid == nt - 1) ? n->nparams : p1 * 4;
     float* P = F(n->params);
     const float* G = F(n->grads);
     float* M = F(n->m);
@@ -419,33 +445,37 @@ EXPORT(train_step) void train_step(Net* n, int tid) {
       b2t *= b2;
     }
     const float step = n->lr / (1.f - b1t);
-    const float c2 = 1.f / (1.f - b2t);
-    const float sc2 = __builtin_sqrtf(c2);
+    const float sc2 = __builtin_sqrtf(1.f / (1.f - b2t));
     const v128_t vb1 = wasm_f32x4_splat(b1), vb1c = wasm_f32x4_splat(1.f - b1);
     const v128_t vb2 = wasm_f32x4_splat(b2), vb2c = wasm_f32x4_splat(1.f - b2);
     const v128_t vstep = wasm_f32x4_splat(step), vsc2 = wasm_f32x4_splat(sc2), veps = wasm_f32x4_splat(n->eps);
-    int i = p0;
-    for (; i + 4 <= p1; i += 4) {
-      v128_t g = wasm_v128_load(G + i);
-      v128_t m = wasm_f32x4_add(wasm_f32x4_mul(vb1, wasm_v128_load(M + i)), wasm_f32x4_mul(vb1c, g));
-      v128_t v = wasm_f32x4_add(wasm_f32x4_mul(vb2, wasm_v128_load(V + i)), wasm_f32x4_mul(vb2c, wasm_f32x4_mul(g, g)));
-      wasm_v128_store(M + i, m);
-      wasm_v128_store(V + i, v);
-      v128_t den = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_sqrt(v), vsc2), veps);
-      wasm_v128_store(P + i, wasm_f32x4_sub(wasm_v128_load(P + i), wasm_f32x4_div(wasm_f32x4_mul(vstep, m), den)));
+    const int CH = 4096, total = (n->nparams + CH - 1) / CH;
+    for (int c; (c = claim(n, p)) < total; finish(n, p, total)) {
+      const int p0 = c * CH, p1 = p0 + CH < n->nparams ? p0 + CH : n->nparams;
+      int i = p0;
+      for (; i + 4 <= p1; i += 4) {
+        v128_t g = wasm_v128_load(G + i);
+        v128_t m = wasm_f32x4_add(wasm_f32x4_mul(vb1, wasm_v128_load(M + i)), wasm_f32x4_mul(vb1c, g));
+        v128_t v = wasm_f32x4_add(wasm_f32x4_mul(vb2, wasm_v128_load(V + i)), wasm_f32x4_mul(vb2c, wasm_f32x4_mul(g, g)));
+        wasm_v128_store(M + i, m);
+        wasm_v128_store(V + i, v);
+        v128_t den = wasm_f32x4_add(wasm_f32x4_mul(wasm_f32x4_sqrt(v), vsc2), veps);
+        wasm_v128_store(P + i, wasm_f32x4_sub(wasm_v128_load(P + i), wasm_f32x4_div(wasm_f32x4_mul(vstep, m), den)));
+      }
+      for (; i < p1; i++) {
+        float g = G[i];
+        M[i] = b1 * M[i] + (1.f - b1) * g;
+        V[i] = b2 * V[i] + (1.f - b2) * g * g;
+        float den = __builtin_sqrtf(V[i]) * sc2 + n->eps;
+        P[i] -= step * M[i] / den;
+      }
     }
-    for (; i < p1; i++) {
-      float g = G[i];
-      M[i] = b1 * M[i] + (1.f - b1) * g;
-      V[i] = b2 * V[i] + (1.f - b2) * g * g;
-      float den = __builtin_sqrtf(V[i]) * sc2 + n->eps;
-      P[i] -= step * M[i] / den;
-    }
+    wait_phase(n, p, total);
+    p++;
   }
-  barrier(n);
   if (tid == 0) {
     float s = 0.f;
-    for (int i = 0; i < nt; i++) s += n->loss_part[i];
+    for (int i = 0; i < 16; i++) s += n->loss_part[i];
     n->loss = s / ((float)H * (float)W * 3.0f);
   }
 }
@@ -453,7 +483,7 @@ EXPORT(train_step) void train_step(Net* n, int tid) {
 // Loss and gradients only (no update): for tests against autodiff.
 EXPORT(grad_step) void grad_step(Net* n, int tid) {
   float lr = n->lr;
-  n->lr = 0.f;  // Adam with lr 0 leaves the weights; m/v are reset by the caller
+  n->lr = 0.f;  // Adam with lr 0 leaves the weights; m/v are restored by the caller
   train_step(n, tid);
   n->lr = lr;
 }
@@ -461,24 +491,24 @@ EXPORT(grad_step) void grad_step(Net* n, int tid) {
 // Inference on the image in act[0] (padded, 4 channels); writes out = input + net(input), H x W x 3.
 EXPORT(infer) void infer(Net* n, int tid) {
   const int H = n->H, W = n->W, nt = n->nthreads, L = n->depth;
-  int y0, y1;
-  split(H, tid, nt, &y0, &y1);
-  // Every thread reads its neighbours' border pixels: zero them all before the first layer.
-  zero_border(F(n->act[0]), H, W, n->cin[0], y0, y1, tid, nt);
-  barrier(n);
-  forward_layers(n, tid, 0);
+  const int rc = row_chunk(H, nt), nrow = (H + rc - 1) / rc;
+  int p = zero_input(n, 0);
+  p = forward_layers(n, tid, 0, p);
   const float* x = F(n->act[0]);
   const float* z = F(n->act[1 + ((L - 1) & 1)]);
   float* o = F(n->out);
   const int C = n->cout[L - 1], Ci = n->cin[0];
-  for (int y = y0; y < y1; y++)
-    for (int xx = 0; xx < W; xx++)
-      for (int c = 0; c < 3; c++)
-        o[(y * W + xx) * 3 + c] = x[((y + 1) * (W + 2) + xx + 1) * Ci + c] + z[((y + 1) * (W + 2) + xx + 1) * C + c];
-  barrier(n);
+  for (int c; (c = claim(n, p)) < nrow; finish(n, p, nrow)) {
+    const int y0 = c * rc, y1 = y0 + rc < H ? y0 + rc : H;
+    for (int y = y0; y < y1; y++)
+      for (int xx = 0; xx < W; xx++)
+        for (int k = 0; k < 3; k++)
+          o[(y * W + xx) * 3 + k] = x[((y + 1) * (W + 2) + xx + 1) * Ci + k] + z[((y + 1) * (W + 2) + xx + 1) * C + k];
+  }
+  wait_phase(n, p, nrow);
 }
 
-// Entry for worker threads: run `fn` (0 train, 1 grad, 2 infer) on header `n` as thread `tid`.
+// Entry for every thread: run `fn` (0 train, 1 grad, 2 infer) on header `n` as thread `tid`.
 EXPORT(run) void run(Net* n, int fn, int tid) {
   if (fn == 0) train_step(n, tid);
   else if (fn == 1) grad_step(n, tid);
@@ -487,4 +517,4 @@ EXPORT(run) void run(Net* n, int fn, int tid) {
 
 // Lets the JS side check that its copy of the header layout matches this one.
 EXPORT(header_words) int header_words(void) { return (int)(sizeof(Net) / 4); }
-EXPORT(offset_words) int offset_words(void) { return (int)(__builtin_offsetof(Net, barrier_gen) / 4); }
+EXPORT(offset_words) int offset_words(void) { return (int)(__builtin_offsetof(Net, done) / 4); }
