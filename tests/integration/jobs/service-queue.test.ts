@@ -47,10 +47,10 @@ describe('studio service: queue + supervised worker', () => {
     const { s, dir, life } = await studio({ jobStore: 'memory' });
     const big = await noisyPng(path.join(dir, 'big.png'), 600);
     const small = await smallPng(path.join(dir, 'small.png'));
-    let bigId: string | undefined;
-    killOnInfer(s, () => bigId);
+    const target = { id: '' };
+    killOnInfer(s, () => target.id);
     const a = await s['jobs.enqueue']({ input: big, method: 'lanczos', scale: 4 });
-    bigId = a.id;
+    target.id = a.id;
     const b = await s['jobs.enqueue']({ input: small, method: 'bicubic', scale: 2 });
     const fa = await s.queue.wait(a.id);
     const fb = await s.queue.wait(b.id);
@@ -67,10 +67,10 @@ describe('studio service: queue + supervised worker', () => {
   it('with maxAttempts a crashed job is run again and completes; cancel stops a running job', async () => {
     const { s, dir, events } = await studio({ jobStore: 'memory', maxAttempts: 2 });
     const big = await noisyPng(path.join(dir, 'big.png'), 500);
-    let id: string | undefined;
-    killOnInfer(s, () => id);
+    const target = { id: '' };
+    killOnInfer(s, () => target.id);
     const a = await s['jobs.enqueue']({ input: big, method: 'bilinear', scale: 4, output: { dir: path.join(dir, 'o') } });
-    id = a.id;
+    target.id = a.id;
     const fa = await s.queue.wait(a.id);
     expect(fa.state).toBe('done');
     expect(fa.attempts).toBe(2);

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StudioError } from '../../../src-main/contract/errors';
 import { childProcessSpawner } from '../../../src-main/jobs/child-process';
 import { ProcessWorkerHost, type WorkerLifecycleEvent } from '../../../src-main/jobs/worker-host';
 import type { WorkerJobEvent } from '../../../src-main/jobs/worker-protocol';
@@ -24,6 +25,16 @@ afterAll(async () => {
   await host.stop();
   await fs.rm(dir, { recursive: true, force: true });
 });
+
+/** The coded error a promise rejects with (fails the test if it resolves). */
+async function rejection(p: Promise<unknown>): Promise<StudioError> {
+  try {
+    await p;
+  } catch (e) {
+    return e as StudioError;
+  }
+  throw new Error('expected a rejection');
+}
 
 const job = (id: string, input: string, scale = 2, method = 'lanczos') => ({
   jobId: id,
@@ -73,8 +84,9 @@ describe('ProcessWorkerHost with a child process', () => {
       },
     });
     await expect(crashed).rejects.toMatchObject({ code: 'E_WORKER_CRASHED' });
-    const err = await crashed.catch((e: { message: string; details?: { reason?: string; signal?: string } }) => e);
+    const err = await rejection(crashed);
     expect(err.details?.signal).toBe('SIGKILL');
+    expect(err.code).toBe('E_WORKER_CRASHED');
     expect(err.message).toMatch(/SIGKILL/);
     const crash = life.find((e) => e.type === 'crash');
     expect(crash).toMatchObject({ type: 'crash', pid, jobId: 'j4', signal: 'SIGKILL' });
@@ -107,10 +119,10 @@ describe('ProcessWorkerHost with a child process', () => {
     const h = new ProcessWorkerHost(childProcessSpawner({ entry: broken }));
     const events: WorkerLifecycleEvent[] = [];
     h.onLifecycle((e) => events.push(e));
-    const err = await h.run(job('j7', path.join(dir, 'small.png'))).catch((e: { code: string; message: string; details?: { stderr?: string } }) => e);
+    const err = await rejection(h.run(job('j7', path.join(dir, 'small.png'))));
     expect(err).toMatchObject({ code: 'E_WORKER_CRASHED' });
     expect(err.message).toMatch(/while starting: exited with code 1/);
-    expect(err.details?.stderr).toMatch(/engine failed to load/);
+    expect(String(err.details?.stderr)).toMatch(/engine failed to load/);
     expect(events.map((e) => e.type)).toEqual(['spawn', 'exit', 'crash']);
   });
 });
