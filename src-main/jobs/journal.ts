@@ -72,22 +72,30 @@ export class JournalJobStore implements JobStore {
   async open(): Promise<void> {
     await fs.mkdir(path.dirname(this.file), { recursive: true });
     if (this.opts.lock !== false) await this.acquireLock();
-    let text = '';
     try {
-      text = await fs.readFile(this.file, 'utf8');
+      let text = '';
+      try {
+        text = await fs.readFile(this.file, 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      }
+      await this.replay(text);
+      await this.rewrite();
+      this.fh = await fs.open(this.file, 'a');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      await this.releaseLock();
+      throw err;
     }
-    this.replay(text);
-    await this.rewrite();
-    this.fh = await fs.open(this.file, 'a');
   }
 
-  private replay(text: string): void {
+  /** Replays the file; yields to the event loop now and then (a big journal must not freeze a window). */
+  private async replay(text: string): Promise<void> {
     const rows = text.split('\n');
     const torn = rows.length > 0 && rows[rows.length - 1] !== '';
-    rows.forEach((row, i) => {
-      if (!row.trim()) return;
+    for (let i = 0; i < rows.length; i++) {
+      if (i % 500 === 499) await new Promise<void>((r) => setImmediate(r));
+      const row = rows[i];
+      if (!row.trim()) continue;
       const isLast = i === rows.length - 1;
       let parsed: z.infer<typeof Line> | undefined;
       try {
@@ -103,14 +111,14 @@ export class JournalJobStore implements JobStore {
             ? `journal ${this.file}: ignored a torn last line (the process stopped mid-write)`
             : `journal ${this.file}: skipped damaged line ${i + 1}`,
         );
-        return;
+        continue;
       }
       if (parsed.op === 'del') {
         this.live.delete(parsed.id);
-        return;
+        continue;
       }
       this.live.set(parsed.job.id, JSON.stringify(parsed.job));
-    });
+    }
     for (const [id, json] of this.live) {
       const job = JSON.parse(json) as JobRecord;
       if (job.state !== 'running') continue;
@@ -152,6 +160,10 @@ export class JournalJobStore implements JobStore {
     while (this.flushing) await this.flushing;
     await this.fh?.close();
     this.fh = undefined;
+    await this.releaseLock();
+  }
+
+  private async releaseLock(): Promise<void> {
     if (this.locked) {
       await fs.rm(this.lockFile, { force: true });
       OPEN_IN_THIS_PROCESS.delete(path.resolve(this.file));

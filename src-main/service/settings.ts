@@ -41,6 +41,7 @@ export class SettingsStore {
     const s = new SettingsStore(file, defaults);
     const r = await readJsonWithBackup(file, (raw) => salvage(raw, defaults));
     if (r.value) s.value = r.value;
+    if (!s.value.outputsDir) s.value.outputsDir = defaults.outputsDir; // '' would mean "the current folder"
     s.problem = r.problem;
     return s;
   }

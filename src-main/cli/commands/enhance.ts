@@ -232,6 +232,10 @@ async function finishOutputs(plan: EnhancePlan, item: Item, outputs: string[]): 
 
 export async function runEnhance(plan: EnhancePlan): Promise<number> {
   const t0 = Date.now();
+  // A reader that went away (`studio enhance ... --json | head`) is not an error of the batch.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
   const out = (o: unknown) => process.stdout.write(`${JSON.stringify(o)}\n`);
   const bar = new ProgressBar(process.stderr);
   const useBar = !plan.json && bar.enabled;

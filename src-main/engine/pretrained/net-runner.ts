@@ -21,6 +21,8 @@ export interface NetSpec {
   bytesPerPixel(scale: number): number;
   /** Fixed tile side (tests, benchmarks); default from the backend's memory budget. */
   tile?: number;
+  /** The net runs at output size on a bicubic-interpolated tile (ZSSR-style residual nets). */
+  interpolateFirst?: boolean;
 }
 
 export function toGray3(img: FloatImage): FloatImage {
@@ -77,7 +79,7 @@ export async function upscaleWithNet(img: FloatImage, ctx: UpscaleContext, spec:
         signal: ctx.signal,
         onTile: (done, total) => ctx.onProgress?.({ phase: 'infer', done, total, step: k + 1, message: `x${s} tile ${done}/${total}` }),
       },
-      (t) => runTile(net, t, spec.range),
+      (t) => runTile(net, spec.interpolateFirst ? imresize(t, { scale: s }) : t, spec.range),
     );
   }
   const size = outputSize(img.width, img.height, ctx.scale);

@@ -138,7 +138,17 @@ class TfLearner implements Learner {
     const yTrue = tf.tensor4d(b.hr, [b.n, hs, hs, 3]);
     try {
       if (c.arch !== 'gan') {
-        const loss = this.optG.minimize(() => tf.mean(tf.squaredDifference(this.g.forward(this.gVars, x, this.mode), yTrue)) as tf.Scalar, true, Object.values(this.gVars));
+        // cnn: MSE (document 000); residual: L1 with biases fixed at zero, as ZSSR and engine/fast.
+        const loss =
+          c.arch === 'cnn'
+            ? this.optG.minimize(() => tf.mean(tf.squaredDifference(this.g.forward(this.gVars, x, this.mode), yTrue)) as tf.Scalar, true, Object.values(this.gVars))
+            : this.optG.minimize(
+                () => tf.mean(tf.abs(tf.sub(this.g.forward(this.gVars, x, this.mode), yTrue))) as tf.Scalar,
+                true,
+                Object.entries(this.gVars)
+                  .filter(([n]) => n.endsWith('/kernel'))
+                  .map(([, v]) => v),
+              );
         return { loss: await scalar(loss) };
       }
       const y = tf.tidy(() => tf.sub(tf.mul(yTrue, 2), 1) as tf.Tensor4D);

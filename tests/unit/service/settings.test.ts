@@ -54,7 +54,7 @@ describe('settings', () => {
   });
 
   it('keeps the valid fields of a partly wrong file', async () => {
-    await fs.writeFile(file, JSON.stringify({ concurrency: 2, backend: 'quantum', defaultQuality: 500, extra: 1 }));
+    await fs.writeFile(file, JSON.stringify({ concurrency: 2, backend: 'quantum', defaultQuality: 500, extra: 1, outputsDir: '' }));
     const s = await SettingsStore.open(file, defaults());
     expect(s.get()).toEqual({ ...defaults(), concurrency: 2 });
   });

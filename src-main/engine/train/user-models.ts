@@ -1,0 +1,158 @@
+// Models trained with `studio train`, stored under <dataDir>/models/<name>/ (model.json with the
+// architecture in its metadata + weights.bin), served as 'user:<name>' methods.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { z } from 'zod';
+import type { ModelInfo } from '../../contract/api';
+import { StudioError } from '../../contract/errors';
+import type { FloatImage } from '../../contract/image';
+import { tf } from '../backend';
+import { loadArtifacts, saveArtifacts } from '../pretrained/model-files';
+import { upscaleWithNet } from '../pretrained/net-runner';
+import { registerUpscaler } from '../registry';
+import type { Upscaler, UpscaleContext } from '../upscaler';
+import { ARCHS, imageNet, inferenceBytesPerPixel, receptiveRadius, type ArchConfig, type Params } from './archs';
+import { paramsFrom, type NamedWeight } from './learners';
+
+export const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
+
+export const UserModelMeta = z.object({
+  kind: z.literal('loupe-studio-user-model'),
+  version: z.literal(1),
+  name: z.string().regex(MODEL_NAME),
+  arch: z.enum(ARCHS),
+  scale: z.number().int().min(2).max(4),
+  width: z.number().int().min(1).max(512),
+  depth: z.number().int().min(1).max(64),
+  created: z.string(),
+  dataset: z.string(),
+  trainImages: z.number().int(),
+  valImages: z.number().int(),
+  epochs: z.number().int(),
+  bestEpoch: z.number().int(),
+  valLoss: z.number(),
+  psnr: z.number(),
+  ssim: z.number(),
+  bicubicPsnr: z.number().optional(),
+  stoppedEarly: z.boolean(),
+});
+export type UserModelMeta = z.infer<typeof UserModelMeta>;
+
+export function modelsRoot(dataDir: string): string {
+  return path.join(dataDir, 'models');
+}
+
+export function userModelDir(dataDir: string, name: string): string {
+  if (!MODEL_NAME.test(name)) {
+    throw new StudioError('E_INVALID_ARGUMENT', `model name '${name}' must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+  }
+  return path.join(modelsRoot(dataDir), name);
+}
+
+/** Write the image net's weights + metadata as a user model (atomic per file). */
+export async function saveUserModel(dir: string, meta: UserModelMeta, weights: NamedWeight[]): Promise<void> {
+  const specs = weights.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' as const }));
+  const total = weights.reduce((n, w) => n + w.data.length, 0);
+  const buf = new Float32Array(total);
+  let at = 0;
+  for (const w of weights) {
+    buf.set(w.data, at);
+    at += w.data.length;
+  }
+  await saveArtifacts(dir, { weightSpecs: specs, weightData: buf.buffer, userDefinedMetadata: meta });
+}
+
+/** Named float32 weights of a model folder (checkpoints use the same format). */
+export async function readWeights(dir: string): Promise<{ weights: NamedWeight[]; meta: unknown }> {
+  const a = await loadArtifacts(dir);
+  const data = a.weightData instanceof ArrayBuffer ? a.weightData : undefined;
+  if (!data || !a.weightSpecs) throw new StudioError('E_MODEL_NOT_FOUND', `no weights in ${dir}`);
+  const weights: NamedWeight[] = [];
+  let at = 0;
+  for (const s of a.weightSpecs) {
+    const n = s.shape.reduce((x, y) => x * y, 1);
+    weights.push({ name: s.name, shape: s.shape, data: new Float32Array(data.slice(at * 4, (at + n) * 4)) });
+    at += n;
+  }
+  return { weights, meta: a.userDefinedMetadata };
+}
+
+function describe(m: UserModelMeta): string {
+  const kind = { cnn: 'CNN (document 000)', residual: 'residual CNN (ZSSR kind)', gan: 'GAN generator (document 001)' }[m.arch];
+  return `Trained here: ${kind}, ${m.depth} layers x ${m.width} channels, x${m.scale}, on ${m.trainImages} images of ${m.dataset}; validation ${m.psnr.toFixed(2)} dB / SSIM ${m.ssim.toFixed(4)}${m.bicubicPsnr !== undefined ? ` (bicubic ${m.bicubicPsnr.toFixed(2)} dB)` : ''} at epoch ${m.bestEpoch}.`;
+}
+
+/** An Upscaler for a user model folder; weights are read on first use. */
+export async function loadUserModel(dir: string): Promise<Upscaler> {
+  const { meta: raw, weights } = await readWeights(dir);
+  const parsed = UserModelMeta.safeParse(raw);
+  if (!parsed.success) throw new StudioError('E_MODEL_NOT_FOUND', `${dir} is not a studio-trained model (${parsed.error.issues[0]?.message ?? 'bad metadata'})`);
+  const meta = parsed.data;
+  const cfg: ArchConfig = { arch: meta.arch, scale: meta.scale, width: meta.width, depth: meta.depth };
+  const def = imageNet(cfg);
+  let params: Params | undefined;
+  const stat = await fs.stat(path.join(dir, 'weights.bin')).catch(() => undefined);
+  const rf = receptiveRadius(cfg);
+  const info: ModelInfo = {
+    id: `user:${meta.name}`,
+    family: 'user',
+    label: `${meta.name} (trained, x${meta.scale})`,
+    scales: [meta.scale],
+    description: `${describe(meta)} Other scales: x${meta.scale} then a bicubic resample.`,
+    ...(stat ? { sizeBytes: stat.size } : {}),
+    license: 'yours',
+    source: dir,
+    speed: meta.arch === 'residual' ? 'runs at output size: slower than ESRGAN slim' : 'fast',
+  };
+  return {
+    info,
+    upscale(img: FloatImage, ctx: UpscaleContext): Promise<FloatImage> {
+      return upscaleWithNet(
+        img,
+        ctx,
+        {
+          scales: [meta.scale],
+          range: 1,
+          margin: rf + 1,
+          overlap: 2 * (rf + 1) + 8,
+          bytesPerPixel: () => inferenceBytesPerPixel(cfg),
+          interpolateFirst: meta.arch === 'residual',
+          net: async () => {
+            params ??= paramsFrom(def, weights);
+            const p = params;
+            return (x: tf.Tensor4D) => {
+              if (meta.arch !== 'gan') return def.forward(p, x, 'native');
+              const y = def.forward(p, tf.sub(tf.mul(x, 2), 1) as tf.Tensor4D, 'native');
+              return tf.div(tf.add(y, 1), 2) as tf.Tensor4D;
+            };
+          },
+        },
+        info.label,
+      );
+    },
+  };
+}
+
+/**
+ * Register every model under <dataDir>/models as 'user:<name>'. Call at start-up in each process
+ * that serves methods (service and worker). Broken folders are skipped and reported.
+ */
+export async function loadUserModels(dataDir: string): Promise<{ loaded: Upscaler[]; errors: { dir: string; message: string }[] }> {
+  const root = modelsRoot(dataDir);
+  const entries = await fs.readdir(root, { withFileTypes: true }).catch(() => []);
+  const loaded: Upscaler[] = [];
+  const errors: { dir: string; message: string }[] = [];
+  for (const e of entries) {
+    if (!e.isDirectory() || !MODEL_NAME.test(e.name)) continue;
+    const dir = path.join(root, e.name);
+    if (!(await fs.stat(path.join(dir, 'model.json')).catch(() => undefined))) continue; // training not finished an epoch yet
+    try {
+      const u = await loadUserModel(dir);
+      registerUpscaler(u);
+      loaded.push(u);
+    } catch (err) {
+      errors.push({ dir, message: (err as Error).message });
+    }
+  }
+  return { loaded, errors };
+}
