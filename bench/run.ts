@@ -17,6 +17,8 @@ const SECTIONS: Record<string, () => Promise<Section>> = {
   desktop: () => import('./desktop'),
   zssr: () => import('./zssr'),
   jobs: () => import('./jobs'),
+  pretrained: () => import('./pretrained'),
+  adapt: () => import('./pretrained').then((m) => ({ run: m.runAdapt })),
 };
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

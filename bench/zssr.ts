@@ -1,7 +1,7 @@
 // `npm run bench -- zssr`: ZSSR's training step against PyTorch on the same machine (run back to
 // back, alternating, so both see the same load), and ZSSR quality/time per preset on Set5/Set14.
 //
-// Knobs (environment): ZSSR_BENCH_PRESETS=draft,balanced,max  ZSSR_BENCH_SCALES=2,4
+// Knobs (environment): ZSSR_BENCH_PRESETS=draft,balanced,max (none: timing only)  ZSSR_BENCH_SCALES=2,4
 // ZSSR_BENCH_SETS=Set5,Set14  ZSSR_BENCH_IMAGES=<max images per set>  ZSSR_BENCH_ROUNDS=<timing rounds>
 // ZSSR_BENCH_WARM=1 (warm-start rows). --quick: draft+balanced, x2, 2 Set5 images, 1 round.
 import { spawnSync } from 'node:child_process';
@@ -78,11 +78,6 @@ async function ourStep(crop: number, steps: number, threads: number): Promise<St
   }
 }
 
-function med(a: number[]): number {
-  const s = [...a].sort((p, q) => p - q);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
-
 const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
 const list = (v: string | undefined, d: string[]): string[] => (v ? v.split(',').map((x) => x.trim()).filter(Boolean) : d);
 
@@ -115,21 +110,23 @@ export async function run(ctx: BenchContext): Promise<string> {
     for (let r = 0; r < rounds; r++) {
       if (!missing) ref.push(torchStep(crop, steps));
       ours.push(await ourStep(crop, steps, threads));
-      ctx.log(`zssr step crop ${crop} round ${r + 1}: torch ${ref.at(-1)?.train ?? '-'} ms, studio ${ours.at(-1)?.train.toFixed(1)} ms`);
+      ctx.log(`zssr step crop ${crop} round ${r + 1}: torch ${ref.at(-1)?.train ?? '-'} ms, studio ${ours.at(-1)?.train.toFixed(1)} ms (load ${os.loadavg()[0].toFixed(1)})`);
     }
-    const oT = med(ours.map((o) => o.train)), oF = med(ours.map((o) => o.forward));
+    // Best of the rounds: the round least disturbed by other processes, for both sides.
+    const oT = Math.min(...ours.map((o) => o.train)), oF = Math.min(...ours.map((o) => o.forward));
     const flop = 3 * crop * crop * 2 * (9 * 3 * 64 + 6 * 9 * 64 * 64 + 9 * 64 * 3);
-    const gflops = (flop / med(ours.map((o) => o.cpuTrain)) / 1e6).toFixed(1);
+    const gflops = (flop / Math.min(...ours.map((o) => o.cpuTrain)) / 1e6).toFixed(1);
     if (missing) md.push(`| ${crop} | - | ${oT.toFixed(1)} ms | - | - | ${oF.toFixed(1)} ms | - | ${gflops} |`);
     else {
-      const rT = med(ref.map((o) => o.train)), rF = med(ref.map((o) => o.forward));
+      const rT = Math.min(...ref.map((o) => o.train)), rF = Math.min(...ref.map((o) => o.forward));
       md.push(`| ${crop} | ${rT.toFixed(1)} ms | ${oT.toFixed(1)} ms | **${ratio(oT, rT)}** | ${rF.toFixed(1)} ms | ${oF.toFixed(1)} ms | ${ratio(oF, rF)} | ${gflops} |`);
     }
   }
-  md.push('', `Medians of ${rounds} alternating round(s); studio = hand-written wasm SIMD kernels on ${threads} threads sharing one memory (stock tfjs wasm cannot train: Conv2DBackpropFilter is not registered).`, '');
+  md.push('', `Best of ${rounds} alternating round(s) each (load average at the end: ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')}); studio = hand-written wasm SIMD kernels on ${threads} threads sharing one memory (stock tfjs wasm cannot train: Conv2DBackpropFilter is not registered).`, '');
 
   // ---- quality ----
-  const presets = list(process.env.ZSSR_BENCH_PRESETS, ctx.quick ? ['draft', 'balanced'] : ['draft', 'balanced', 'max']) as QualityPreset[];
+  // ZSSR_BENCH_PRESETS=none: step timing only.
+  const presets = list(process.env.ZSSR_BENCH_PRESETS, ctx.quick ? ['draft', 'balanced'] : ['draft', 'balanced', 'max']).filter((p) => p !== 'none') as QualityPreset[];
   const scales = list(process.env.ZSSR_BENCH_SCALES, ctx.quick ? ['2'] : ['2', '4']).map(Number);
   const sets = list(process.env.ZSSR_BENCH_SETS, ['Set5']);
   const maxImages = Number(process.env.ZSSR_BENCH_IMAGES ?? (ctx.quick ? 2 : 1000));

@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   serve: () => import('./commands/serve'),
   presets: () => import('./commands/presets'),
   cache: () => import('./commands/cache'),
+  train: () => import('./commands/train'),
 };
 
 async function usage(): Promise<string> {

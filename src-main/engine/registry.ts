@@ -4,9 +4,10 @@ import type { Upscaler } from './upscaler';
 import { classicalUpscalers } from './classical';
 import { zssrUpscalers } from './zssr';
 import { pretrainedUpscalers } from './pretrained';
+import { adaptUpscalers } from './adapt';
 
 // Every method the studio offers, in menu order. Each family adds its list here (one line).
-const families: (() => Upscaler[])[] = [() => classicalUpscalers, () => zssrUpscalers, () => pretrainedUpscalers];
+const families: (() => Upscaler[])[] = [() => classicalUpscalers, () => zssrUpscalers, () => pretrainedUpscalers, () => adaptUpscalers];
 
 /** User-trained models register at run time (see train/). */
 const extra = new Map<string, Upscaler>();

@@ -272,17 +272,28 @@ export class FastConvNet {
 
   // ---- execution ----
   private launched = 0; // worker runs started so far
-  private exec(h: Header, fn: number): void {
-    if (this.disposed) throw new StudioError('E_INTERNAL', 'fast network used after dispose');
+
+  /**
+   * Wait until every worker has left the previous run. A worker the OS kept parked may wake after
+   * the run is complete and walk through it (finding no work left); nothing it reads (header,
+   * input buffers, counters) may change before it is out.
+   */
+  private quiesce(): void {
+    if (this.launched === 0) return;
     const i32 = this.i32;
     const base = this.ctl >> 2;
-    // A worker the OS kept parked may still be walking through the previous run (it finds no
-    // work left there): wait until every worker has left it before the counters are reset.
     for (;;) {
       const finished = Atomics.load(i32, base + 4);
-      if (finished >= this.launched) break;
+      if (finished >= this.launched) return;
       Atomics.wait(i32, base + 4, finished, 1000);
     }
+  }
+
+  private exec(h: Header, fn: number): void {
+    if (this.disposed) throw new StudioError('E_INTERNAL', 'fast network used after dispose');
+    this.quiesce();
+    const i32 = this.i32;
+    const base = this.ctl >> 2;
     const w = h.at >> 2;
     i32.fill(0, w + OFFSET.claim, w + OFFSET.claim + 2 * MAXPH);
     i32.fill(0, w + OFFSET.loss_part, w + OFFSET.loss_part + MAX_THREADS);
@@ -317,6 +328,7 @@ export class FastConvNet {
   }
 
   private writeParams(base: number, w: ConvNetWeights): void {
+    this.quiesce();
     const f = this.f32;
     const p = base >> 2;
     for (let l = 0; l < this.spec.depth; l++) {
@@ -332,6 +344,7 @@ export class FastConvNet {
   }
 
   private readParams(base: number): ConvNetWeights {
+    this.quiesce();
     const f = this.f32;
     const p = base >> 2;
     const kernels: Float32Array[] = [];
@@ -350,12 +363,14 @@ export class FastConvNet {
 
   /** Forget Adam's moments (a new training run on the same buffers). */
   resetOptimizer(): void {
+    this.quiesce();
     this.f32.fill(0, this.mOff >> 2, (this.mOff >> 2) + this.nparams);
     this.f32.fill(0, this.vOff >> 2, (this.vOff >> 2) + this.nparams);
     this.step = 0;
   }
 
   private loadCrop(input: FloatImage, target: FloatImage): void {
+    this.quiesce();
     const { width: W, height: H } = input;
     if (target.width !== W || target.height !== H) throw new StudioError('E_INTERNAL', 'input and target crops differ in size');
     if (H > this.maxCrop.height || W > this.maxCrop.width) throw new StudioError('E_INTERNAL', `crop ${W}x${H} exceeds the allocated ${this.maxCrop.width}x${this.maxCrop.height}`);
@@ -381,11 +396,11 @@ export class FastConvNet {
   /** Loss and gradients for one crop without changing the weights (tests, diagnostics). */
   gradients(input: FloatImage, target: FloatImage): { loss: number; grads: ConvNetWeights } {
     this.loadCrop(input, target);
-    const f = this.f32;
-    const saved = f.slice(this.mOff >> 2, (this.vOff >> 2) + this.nparams);
+    const saved = this.f32.slice(this.mOff >> 2, (this.vOff >> 2) + this.nparams);
     this.setI(this.train, 't', 1);
     this.setF(this.train, 'lr', 0);
     this.exec(this.train, FN_GRAD);
+    this.quiesce();
     this.f32.set(saved, this.mOff >> 2);
     return { loss: this.getF(this.train, 'loss'), grads: this.readParams(this.grads) };
   }
@@ -413,6 +428,7 @@ export class FastConvNet {
   }
 
   private forwardWhole(input: FloatImage): Float32Array {
+    this.quiesce();
     const { width: W, height: H } = input;
     this.ensureInfer(H, W);
     const h = this.inferH;
@@ -427,6 +443,7 @@ export class FastConvNet {
   /** Stop the helper threads. The object is unusable afterwards. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
+    this.quiesce();
     this.disposed = true;
     if (this.workers.length) {
       const i32 = this.i32;

@@ -9,8 +9,8 @@ import { registerEsrganLayers } from './custom-layers';
 import { dirLoader } from './model-files';
 import { upscaleWithNet } from './net-runner';
 
-// Loaded models, most recent last; two are kept (thick weighs ~29 MB per scale, slim ~1 MB).
-const MAX_LOADED = 2;
+// Loaded models, most recent last; four are kept (thick weighs ~29 MB per scale, slim ~1 MB).
+const MAX_LOADED = 4;
 const loaded = new Map<string, Promise<tfl.LayersModel>>();
 
 /** The LayersModel of one pretrained model at one native scale (cached). */

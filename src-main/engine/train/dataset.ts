@@ -1,6 +1,7 @@
 // Training data from a folder of HR photos: DIV2K layout or any folder of images. LR inputs are
 // made on the fly by the MATLAB-style bicubic downscaler, per crop with a margin so each LR crop
 // equals the same crop of the whole downscaled image; crops are augmented by the 8 flips/rotations.
+import type { Dirent } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { StudioError } from '../../contract/errors';
@@ -23,7 +24,7 @@ const HR_DIR = /(^|[_-])HR$/i;
 const VAL_DIR = /(^|[_-])(valid|validation|val)([_-]|$)/i;
 
 async function walk(dir: string, depth: number, out: { files: string[]; dirs: string[] }): Promise<void> {
-  let entries: import('node:fs').Dirent[];
+  let entries: Dirent[];
   try {
     entries = await fs.readdir(dir, { withFileTypes: true });
   } catch {

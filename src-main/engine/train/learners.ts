@@ -76,6 +76,22 @@ function netOutput(c: ArchConfig, y: tf.Tensor4D): tf.Tensor4D {
   return tf.clipByValue(v, 0, 1) as tf.Tensor4D;
 }
 
+/** A saved model's weights as a predict-only learner (verifies what was written to disk). */
+export function frozenNet(config: ArchConfig, weights: NamedWeight[]): Pick<Learner, 'config' | 'predict'> {
+  const def = imageNet(config);
+  return {
+    config,
+    async predict(b: Batch): Promise<Float32Array> {
+      const p = paramsFrom(def, weights);
+      try {
+        return await predictWith(config, def, p, b);
+      } finally {
+        tf.dispose(Object.values(p));
+      }
+    },
+  };
+}
+
 async function predictWith(c: ArchConfig, def: NetDef, p: Params, b: Batch): Promise<Float32Array> {
   // One patch at a time keeps memory flat for big validation sets.
   const hs = b.P * b.scale;

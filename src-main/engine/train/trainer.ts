@@ -15,7 +15,7 @@ import type { Upscaler } from '../upscaler';
 import { upStages, type ArchConfig, type ArchName } from './archs';
 import { curvePng } from './curve';
 import { buildValSet, checkImages, findDataset, ImageCache, PatchSampler, type Batch, type DecodeFn } from './dataset';
-import { createLearner, type Learner, type NamedWeight } from './learners';
+import { createLearner, frozenNet, type Learner, type NamedWeight } from './learners';
 import { Rng } from './rng';
 import { loadUserModel, readWeights, saveUserModel, userModelDir, type UserModelMeta } from './user-models';
 
@@ -75,6 +75,8 @@ export interface TrainResult {
   bestEpoch: number;
   best: { valLoss: number; psnr: number; ssim: number };
   bicubicPsnr: number;
+  /** Validation PSNR of the model as read back from disk (equals best.psnr when the file is sound). */
+  verifiedPsnr: number;
   stoppedEarly: boolean;
   resumedFrom?: number;
   detail: string;
@@ -125,7 +127,7 @@ function validateConfig(c: TrainConfig): void {
 const meanOf = (a: number[]) => a.reduce((x, y) => x + y, 0) / Math.max(1, a.length);
 
 /** Validation loss (the training loss's content term), PSNR and SSIM (Y, shave = scale). */
-export async function evaluate(learner: Learner, val: Batch): Promise<{ valLoss: number; psnr: number; ssim: number }> {
+export async function evaluate(learner: Pick<Learner, 'config' | 'predict'>, val: Batch): Promise<{ valLoss: number; psnr: number; ssim: number }> {
   const pred = await learner.predict(val);
   const hs = val.P * val.scale;
   const per = hs * hs * 3;
@@ -301,6 +303,9 @@ export async function trainModel(datasetDir: string, given: TrainConfig, deps: T
         `epoch ${epoch}: train ${rec.trainLoss.toExponential(3)} val ${v.valLoss.toExponential(3)} PSNR ${v.psnr.toFixed(2)} dB SSIM ${v.ssim.toFixed(4)}${improved ? ' (best)' : ''} ${rec.seconds.toFixed(1)} s`,
       );
     }
+    // Read the saved model back and score it again: the file must reproduce the best epoch.
+    const saved = await readWeights(dir);
+    const verified = await evaluate(frozenNet(arch, saved.weights), val);
     const upscaler: Upscaler = await loadUserModel(dir);
     registerUpscaler(upscaler);
     const best = st.history.find((h) => h.epoch === st.bestEpoch) as EpochRecord;
@@ -312,6 +317,7 @@ export async function trainModel(datasetDir: string, given: TrainConfig, deps: T
       bestEpoch: st.bestEpoch,
       best: { valLoss: best.valLoss, psnr: best.psnr, ssim: best.ssim },
       bicubicPsnr: bicubic,
+      verifiedPsnr: verified.psnr,
       stoppedEarly,
       ...(resumedFrom !== undefined ? { resumedFrom } : {}),
       detail: learner.detail,

@@ -82,15 +82,25 @@ function describe(m: UserModelMeta): string {
   return `Trained here: ${kind}, ${m.depth} layers x ${m.width} channels, x${m.scale}, on ${m.trainImages} images of ${m.dataset}; validation ${m.psnr.toFixed(2)} dB / SSIM ${m.ssim.toFixed(4)}${m.bicubicPsnr !== undefined ? ` (bicubic ${m.bicubicPsnr.toFixed(2)} dB)` : ''} at epoch ${m.bestEpoch}.`;
 }
 
-/** An Upscaler for a user model folder; weights are read on first use. */
-export async function loadUserModel(dir: string): Promise<Upscaler> {
-  const { meta: raw, weights } = await readWeights(dir);
+async function readMeta(dir: string): Promise<UserModelMeta> {
+  const file = path.join(dir, 'model.json');
+  let raw: unknown;
+  try {
+    raw = (JSON.parse(await fs.readFile(file, 'utf8')) as { userDefinedMetadata?: unknown }).userDefinedMetadata;
+  } catch (err) {
+    throw new StudioError('E_MODEL_NOT_FOUND', `cannot read ${file}: ${(err as Error).message}`, { path: file });
+  }
   const parsed = UserModelMeta.safeParse(raw);
   if (!parsed.success) throw new StudioError('E_MODEL_NOT_FOUND', `${dir} is not a studio-trained model (${parsed.error.issues[0]?.message ?? 'bad metadata'})`);
-  const meta = parsed.data;
+  return parsed.data;
+}
+
+/** An Upscaler for a user model folder; only model.json is read now, the weights on first use. */
+export async function loadUserModel(dir: string): Promise<Upscaler> {
+  const meta = await readMeta(dir);
   const cfg: ArchConfig = { arch: meta.arch, scale: meta.scale, width: meta.width, depth: meta.depth };
   const def = imageNet(cfg);
-  let params: Params | undefined;
+  let params: Promise<Params> | undefined;
   const stat = await fs.stat(path.join(dir, 'weights.bin')).catch(() => undefined);
   const rf = receptiveRadius(cfg);
   const info: ModelInfo = {
@@ -118,8 +128,9 @@ export async function loadUserModel(dir: string): Promise<Upscaler> {
           bytesPerPixel: () => inferenceBytesPerPixel(cfg),
           interpolateFirst: meta.arch === 'residual',
           net: async () => {
-            params ??= paramsFrom(def, weights);
-            const p = params;
+            params ??= readWeights(dir).then((r) => paramsFrom(def, r.weights));
+            params.catch(() => (params = undefined));
+            const p = await params;
             return (x: tf.Tensor4D) => {
               if (meta.arch !== 'gan') return def.forward(p, x, 'native');
               const y = def.forward(p, tf.sub(tf.mul(x, 2), 1) as tf.Tensor4D, 'native');
@@ -133,9 +144,13 @@ export async function loadUserModel(dir: string): Promise<Upscaler> {
   };
 }
 
+// Folder -> (model.json mtime, upscaler): a re-scan only reloads what changed.
+const known = new Map<string, { mtime: number; up: Upscaler }>();
+
 /**
  * Register every model under <dataDir>/models as 'user:<name>'. Call at start-up in each process
- * that serves methods (service and worker). Broken folders are skipped and reported.
+ * that serves methods, and again before listing or resolving methods to pick up new models (a
+ * re-scan reads only model.json files that changed). Broken folders are skipped and reported.
  */
 export async function loadUserModels(dataDir: string): Promise<{ loaded: Upscaler[]; errors: { dir: string; message: string }[] }> {
   const root = modelsRoot(dataDir);
@@ -147,7 +162,10 @@ export async function loadUserModels(dataDir: string): Promise<{ loaded: Upscale
     const dir = path.join(root, e.name);
     if (!(await fs.stat(path.join(dir, 'model.json')).catch(() => undefined))) continue; // training not finished an epoch yet
     try {
-      const u = await loadUserModel(dir);
+      const mtime = (await fs.stat(path.join(dir, 'model.json'))).mtimeMs;
+      const prev = known.get(dir);
+      const u = prev && prev.mtime === mtime ? prev.up : await loadUserModel(dir);
+      known.set(dir, { mtime, up: u });
       registerUpscaler(u);
       loaded.push(u);
     } catch (err) {

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import type { FloatImage } from '../../../../src-main/contract/image';
-import { ensureBackend } from '../../../../src-main/engine/backend';
+import { ensureBackend, tf } from '../../../../src-main/engine/backend';
 import { imresize } from '../../../../src-main/engine/classical/imresize';
 import { esrganUpscaler, planScales, PRETRAINED, pretrainedUpscalers, unloadPretrained } from '../../../../src-main/engine/pretrained';
 import { getUpscaler, listModels } from '../../../../src-main/engine/registry';
@@ -78,6 +78,10 @@ describe('ESRGAN models from node_modules', () => {
         onProgress: (p) => ticks.push(p.done / p.total),
       });
       expect(ticks.length).toBeGreaterThan(1);
+      // No tensors left behind by a tiled run (the model itself stays loaded).
+      const before = tf.memory().numTensors;
+      await esrganUpscaler(spec, { tile: 40 }).upscale(img, { scale: 2, backend: 'wasm' });
+      expect(tf.memory().numTensors).toBe(before);
       expect(ticks[ticks.length - 1]).toBe(1);
       let m = 0;
       for (let i = 0; i < whole.data.length; i++) m = Math.max(m, Math.abs(whole.data[i] - tiled.data[i]));

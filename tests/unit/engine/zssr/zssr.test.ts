@@ -105,6 +105,26 @@ describe('zssr', () => {
     expect(e4[0].cacheHit).toBe(false);
   });
 
+  it('warm-starts from the cached model of a photo with the same camera hints and stops at its loss', async () => {
+    const store = new ModelCache({ dir: path.join(dir, 'warm') });
+    const hints = { camera: 'X100V', lens: '23mm', iso: '400' };
+    const run = async (img: FloatImage, h: Record<string, string> | undefined): Promise<ZssrReport> => {
+      let rep: ZssrReport | undefined;
+      await zssrUpscale(img, { scale: 2, preset: 'draft', zssr: { ...cfg, num_epochs: 60 }, backend: 'wasm', store, ...(h ? { hints: h } : {}) }, { threads: 2, onReport: (r) => (rep = r) });
+      if (!rep) throw new Error('no report');
+      return rep;
+    };
+    const a = await run(card(16, 16), hints);
+    expect(a.warmStartFrom).toBeUndefined();
+    const b = card(16, 16);
+    for (let i = 0; i < b.data.length; i++) b.data[i] = Math.min(1, b.data[i] * 0.97 + 0.02); // a similar shot
+    const warm = await run(b, { ...hints, iso: '640' });
+    expect(warm.warmStartFrom).toBe(a.key);
+    expect(warm.steps[0]).toBeLessThan(60);
+    const other = await run(card(16, 12), { camera: 'EOS R5' });
+    expect(other.warmStartFrom).toBeUndefined();
+  });
+
   for (const backend of ['wasm', 'cpu'] as const) {
     it(`cancels within 1 s and leaks no tensors (${backend})`, async () => {
       const before = tf.memory().numTensors;
