@@ -80,13 +80,14 @@ async function bigChild(method: string, w: number, h: number, scale: number): Pr
   const t0 = performance.now();
   const out = await getUpscaler(method).upscale(img, { scale, backend, onProgress: (p) => (tiles = p.total) });
   const inferSeconds = (performance.now() - t0) / 1000;
+  const inferRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
   // The studio's output path: 8-bit samples, then the encoder.
   const u8 = Buffer.alloc(out.data.length);
   for (let i = 0; i < u8.length; i++) u8[i] = Math.round(Math.min(1, Math.max(0, out.data[i])) * 255);
   const file = path.join(process.env.STUDIO_BIG_TMP as string, 'big.jpg');
   await sharp(u8, { raw: { width: out.width, height: out.height, channels: 3 }, limitInputPixels: false }).jpeg({ quality: 90 }).toFile(file);
   const seconds = (performance.now() - t0) / 1000;
-  console.log(JSON.stringify({ method, w, h, scale, outW: out.width, outH: out.height, tiles, inferSeconds, seconds, peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), backend }));
+  console.log(JSON.stringify({ method, w, h, scale, outW: out.width, outH: out.height, tiles, inferSeconds, inferRssMiB, seconds, peakRssMiB: Math.round(process.resourceUsage().maxRSS / 1024), backend }));
 }
 
 interface BigResult {
@@ -98,6 +99,8 @@ interface BigResult {
   outH: number;
   tiles: number;
   inferSeconds: number;
+  /** Peak RSS when inference ended (before the 8-bit copy and the encoder). */
+  inferRssMiB: number;
   seconds: number;
   peakRssMiB: number;
   backend: string;

@@ -3,7 +3,8 @@
 //
 // Knobs (environment): ZSSR_BENCH_PRESETS=draft,balanced,max (none: timing only)  ZSSR_BENCH_SCALES=2,4
 // ZSSR_BENCH_SETS=Set5,Set14  ZSSR_BENCH_IMAGES=<max images per set>  ZSSR_BENCH_ROUNDS=<timing rounds>
-// ZSSR_BENCH_WARM=1 (warm-start rows). --quick: draft+balanced, x2, 2 Set5 images, 1 round.
+// --quick: draft+balanced, x2, 2 Set5 images, 1 round. Warm start: section zssr-warm
+// (ZSSR_BENCH_WARM_PAIRS=foreman:coastguard,...  ZSSR_BENCH_WARM_PRESET=balanced).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -171,9 +172,13 @@ export async function run(ctx: BenchContext): Promise<string> {
   md.push('', 'Reference points: published ZSSR (with gradual SR and scale/shear jitter) Set5 x2 37.37 dB, x4 31.13 dB; the PyTorch reference `ref_zssr_torch.py` measured 36.89 dB / 357 s per image on Set5 x2 (its trained biases let the ReLUs die early; see docs/zssr.md).', '');
   md.push('<details><summary>Per image</summary>', '', '| set | scale | preset | image | PSNR | bicubic | s | steps |', '|---|---|---|---|---|---|---|---|', ...detail, '', '</details>', '');
 
-  // ---- warm start ----
-  if (process.env.ZSSR_BENCH_WARM === '1') md.push(...(await warmStart(ctx, threads)));
   return md.join('\n');
+}
+
+/** The `zssr-warm` section (bench/zssr-warm.ts): warm start against cold training. */
+export async function runWarm(ctx: BenchContext): Promise<string> {
+  const head = ['## ZSSR warm start', '', `Measured ${ctx.date} on ${ctx.machine}.`, ''];
+  return [...head, ...(await warmStart(ctx, Math.min(2, os.availableParallelism())))].join('\n');
 }
 
 /**
@@ -182,9 +187,9 @@ export async function run(ctx: BenchContext): Promise<string> {
  */
 async function warmStart(ctx: BenchContext, threads: number): Promise<string[]> {
   const dir = path.join(ctx.dataDir, 'Set14');
-  const pairs = (process.env.ZSSR_BENCH_WARM_PAIRS ?? 'baboon:zebra,barbara:lenna').split(',').map((p) => p.split(':'));
+  const pairs = (process.env.ZSSR_BENCH_WARM_PAIRS ?? 'foreman:coastguard,lenna:barbara').split(',').map((p) => p.split(':'));
   const preset = (process.env.ZSSR_BENCH_WARM_PRESET ?? 'balanced') as QualityPreset;
-  const out = ['### Warm start (Set14 pairs, x2, ' + preset + ')', '', '| from | to | cold steps | cold s | cold PSNR | warm steps | warm s | warm PSNR |', '|---|---|---|---|---|---|---|---|'];
+  const out = [`Set14 pairs, x2, preset ${preset}.`, '', '| from | to | cold steps | cold s | cold PSNR | warm steps | warm s | warm PSNR |', '|---|---|---|---|---|---|---|---|'];
   for (const [a, b] of pairs) {
     const files = fs.readdirSync(dir);
     const fa = files.find((f) => f.startsWith(a)), fb = files.find((f) => f.startsWith(b));
