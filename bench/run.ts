@@ -19,6 +19,7 @@ const SECTIONS: Record<string, () => Promise<Section>> = {
   'zssr-warm': () => import('./zssr-warm'),
   jobs: () => import('./jobs'),
   pretrained: () => import('./pretrained'),
+  'pretrained-big': () => import('./pretrained').then((m) => ({ run: m.runBig })),
   adapt: () => import('./pretrained').then((m) => ({ run: m.runAdapt })),
 };
 

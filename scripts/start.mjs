@@ -6,6 +6,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -68,8 +69,10 @@ function buildMainIfStale() {
 /** Runs a child in the foreground: our signals go to it, its exit code becomes ours. */
 function foreground(cmd, args, env = process.env) {
   const child = spawn(cmd, args, { cwd: root, stdio: 'inherit', env });
-  for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => child.kill(sig));
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
+  // Forward a signal once: when the whole process group got it, the child already has it too.
+  for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => child.kill(sig));
+  // A child stopped by a signal exits as a shell would report it (128 + signal number).
+  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 0)));
 }
 
 function startDesktop(electron) {

@@ -116,8 +116,8 @@ export const command: Command = {
           resolve(0);
         })();
       };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
     });
   },
 };
