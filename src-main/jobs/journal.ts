@@ -5,6 +5,7 @@ import { StudioError } from '../contract/errors';
 import { JobInfo } from '../contract/jobs';
 import type { JobRecord } from './record';
 import type { JobStore } from './store';
+import { processAlive, syncDir } from './durable';
 
 // Durable job journal: append-only JSON lines, each fsynced before the caller hears "stored".
 //   {"v":1,"op":"put","job":{...}}   insert or replace a job
@@ -233,7 +234,7 @@ export class JournalJobStore implements JobStore {
       await fh.close();
     }
     await fs.rename(tmp, this.file);
-    await fsyncDir(path.dirname(this.file));
+    await syncDir(path.dirname(this.file));
     this.lines = this.live.size;
     this.stats.lines = this.lines;
     this.stats.live = this.live.size;
@@ -279,24 +280,3 @@ export class JournalJobStore implements JobStore {
 
 const OPEN_IN_THIS_PROCESS = new Set<string>();
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  // Makes the rename itself durable on POSIX; Windows cannot open directories (ignored).
-  let fh: fs.FileHandle | undefined;
-  try {
-    fh = await fs.open(dir, 'r');
-    await fh.sync();
-  } catch {
-    // not supported here
-  } finally {
-    await fh?.close().catch(() => undefined);
-  }
-}

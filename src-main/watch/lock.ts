@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { StudioError } from '../contract/errors';
+import { processAlive } from '../jobs/durable';
 
 // One process at a time works on a watch's journal (the desktop app and a `studio watch` may
 // share a data folder). The lock holds the owner's pid; a lock whose process is gone (kill -9,
@@ -9,13 +10,7 @@ import { StudioError } from '../contract/errors';
 // its app under the same pid.
 
 function alive(pid: number): boolean {
-  if (pid === process.pid) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return pid !== process.pid && processAlive(pid);
 }
 
 export interface WatchLock {

@@ -11,6 +11,7 @@ import { type LedgerEntry, toWatchFile, WatchLedger } from './ledger';
 import { acquireLock, type WatchLock } from './lock';
 import { relPosix } from './paths';
 import { type FileSeen, SourceWatcher } from './source-watcher';
+import { processAlive } from '../jobs/durable';
 
 /** One line per file outcome (the CLI prints it; the service turns it into an event). */
 export interface WatchFileReport {
@@ -563,14 +564,5 @@ async function removeStaleTemps(dir: string): Promise<void> {
     const m = TEMP_OUTPUT.exec(n);
     if (!m || processAlive(Number(m[1]))) continue;
     await fs.rm(path.join(dir, n), { force: true }).catch(() => undefined);
-  }
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
