@@ -40,7 +40,11 @@ describe('watches through the studio service', () => {
     });
     expect(page.files[0]).toMatchObject({ rel: 'a.png', state: 'done', outputs: [path.join(out, 'a_bicubic_x2.png')] });
     expect(page.counts.done).toBe(1);
-    expect(events.some((e) => e.topic === 'watch' && e.watchId === added.id && e.message.startsWith('done'))).toBe(true);
+    // The event bus delivers after the journal records the file, so wait for the event too.
+    const doneEvent = await until('a done event', () =>
+      events.find((e) => e.topic === 'watch' && e.watchId === added.id && e.message.startsWith('done')),
+    );
+    expect(doneEvent).toMatchObject({ topic: 'watch', watchId: added.id });
     // Its job is in the studio's queue too, tagged with the watch.
     const jobs = await service['jobs.list']();
     expect(jobs.filter((j) => j.watchId === added.id)).toHaveLength(1);
