@@ -52,14 +52,15 @@ async function main(): Promise<void> {
     machine: machineLine(),
     log: (m) => console.error(`[bench] ${m}`),
   };
-  let md = await fs.readFile(mdPath, 'utf8').catch(() => '# Benchmarks\n\nMade by `npm run bench`; each section says when and on what machine it was measured.\n');
+  const header = '# Benchmarks\n\nMade by `npm run bench`; each section says when and on what machine it was measured.\n';
   try {
     for (const n of names) {
       ctx.log(`section ${n}`);
       const mod = await SECTIONS[n]();
       const body = await mod.run(ctx);
-      md = replaceSection(md, n, body);
-      await fs.writeFile(mdPath, md); // after each section, so a long run keeps what it measured
+      // Re-read right before writing: other bench runs may have rewritten other sections meanwhile.
+      const md = await fs.readFile(mdPath, 'utf8').catch(() => header);
+      await fs.writeFile(mdPath, replaceSection(md, n, body)); // after each section, so a long run keeps what it measured
       console.log(body);
     }
   } finally {
