@@ -17,7 +17,8 @@ function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-function panel(x0: number, w: number, title: string, series: { label: string; colour: string; pts: [number, number][]; dash?: boolean }[], log: boolean, epochs: number, bestEpoch?: number): string {
+// Legends sit where the curves usually are not: top right for falling losses, bottom right for rising PSNR.
+function panel(x0: number, w: number, title: string, series: { label: string; colour: string; pts: [number, number][]; dash?: boolean }[], log: boolean, epochs: number, bestEpoch: number | undefined, legend: 'top' | 'bottom'): string {
   const all = series.flatMap((s) => s.pts.map((p) => p[1])).filter((v) => Number.isFinite(v) && (!log || v > 0));
   if (!all.length) return '';
   const tf = (v: number) => (log ? Math.log10(v) : v);
@@ -58,7 +59,9 @@ function panel(x0: number, w: number, title: string, series: { label: string; co
       parts.push(`<path d="${d}" fill="none" stroke="${s.colour}" stroke-width="2"${s.dash ? ' stroke-dasharray="6 4"' : ''}/>`);
       for (const p of pts) parts.push(`<circle cx="${X(p[0]).toFixed(1)}" cy="${Y(p[1]).toFixed(1)}" r="2.5" fill="${s.colour}"/>`);
     }
-    parts.push(`<rect x="${x0 + PAD.l + 10}" y="${PAD.t + 8 + i * 16}" width="12" height="3" fill="${s.colour}"/><text x="${x0 + PAD.l + 28}" y="${PAD.t + 13 + i * 16}" font-size="11" font-family="sans-serif">${esc(s.label)}</text>`);
+    const lx = x0 + PAD.l + iw - 150;
+    const ly = legend === 'top' ? PAD.t + 8 + i * 16 : PAD.t + ih - 10 - (series.length - 1 - i) * 16;
+    parts.push(`<rect x="${lx}" y="${ly}" width="12" height="3" fill="${s.colour}"/><text x="${lx + 18}" y="${ly + 5}" font-size="11" font-family="sans-serif">${esc(s.label)}</text>`);
   });
   return parts.join('\n');
 }
@@ -70,10 +73,10 @@ export function curveSvg(points: CurvePoint[], opts: { title?: string; bicubicPs
   const loss = panel(0, half, 'loss', [
     { label: 'train', colour: '#1f6fd1', pts: points.map((p) => [p.epoch, p.trainLoss]) },
     { label: 'validation', colour: '#d1531f', pts: points.map((p) => [p.epoch, p.valLoss]) },
-  ], true, epochs, opts.bestEpoch);
+  ], true, epochs, opts.bestEpoch, 'top');
   const psnrSeries: { label: string; colour: string; pts: [number, number][]; dash?: boolean }[] = [{ label: 'validation PSNR (dB)', colour: '#7a1fd1', pts: points.map((p) => [p.epoch, p.psnr]) }];
   if (opts.bicubicPsnr !== undefined) psnrSeries.push({ label: 'bicubic', colour: '#888', pts: [[1, opts.bicubicPsnr], [epochs, opts.bicubicPsnr]], dash: true });
-  const psnr = panel(half, half, 'PSNR', psnrSeries, false, epochs, opts.bestEpoch);
+  const psnr = panel(half, half, 'PSNR', psnrSeries, false, epochs, opts.bestEpoch, 'bottom');
   const title = opts.title ? `<text x="8" y="${H - 8}" font-size="11" fill="#555" font-family="sans-serif">${esc(opts.title)}</text>` : '';
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><rect width="${W}" height="${H}" fill="white"/>${loss}${psnr}${title}</svg>`;
 }
