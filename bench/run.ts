@@ -16,6 +16,7 @@ const SECTIONS: Record<string, () => Promise<Section>> = {
   presets: () => import('./presets'),
   desktop: () => import('./desktop'),
   zssr: () => import('./zssr'),
+  'zssr-quality': () => import('./zssr').then((m) => ({ run: m.runQuality })),
   'zssr-warm': () => import('./zssr-warm'),
   jobs: () => import('./jobs'),
   pretrained: () => import('./pretrained'),
