@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import type { AppInfo, ImageItem, StudioApi } from '../contract/api';
 import { childProcessSpawner } from '../jobs/child-process';
 import { openJournal } from '../jobs/journal';
@@ -83,6 +84,8 @@ export interface StudioService extends StudioApi {
 export async function createStudioService(opts: StudioServiceOptions = {}): Promise<StudioService> {
   const dataDir = opts.dataDir ?? resolveDataDir();
   const paths = dataPaths(dataDir);
+  // Every store below writes under it, whichever job store is chosen.
+  await fs.mkdir(paths.dataDir, { recursive: true });
   const warn = opts.onWarning ?? ((m: string) => console.error(`studio: ${m}`));
   const limits: ServiceLimits = {
     ...DEFAULT_LIMITS,

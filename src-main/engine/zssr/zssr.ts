@@ -228,7 +228,6 @@ async function trainStage(
   const policy = new LrPolicy(cfg);
   const losses: number[] = [];
   let lastEmit = 0;
-  const t0 = performance.now();
   let step = 0;
   for (; step < cfg.num_epochs; step++) {
     if (ctx.signal?.aborted) throw cancelled();
@@ -255,8 +254,7 @@ async function trainStage(
     const now = performance.now();
     if (now - lastEmit > 250 || step === 0) {
       lastEmit = now;
-      const perStep = (now - t0) / (step + 1);
-      const eta = Math.round((perStep * (cfg.num_epochs - step - 1)) / 1000);
+      // The job's train events carry the ETA; a text message only marks a new gradual stage.
       ctx.onProgress?.({
         phase: 'train',
         done: step + 1,
@@ -264,7 +262,7 @@ async function trainStage(
         step: step + 1,
         loss,
         lr: policy.lr,
-        message: `${cfg.scale_times > 1 ? `stage ${stage + 1}/${cfg.scale_times} · ` : ''}ETA ≤ ${eta} s`,
+        ...(step === 0 && cfg.scale_times > 1 ? { message: `stage ${stage + 1}/${cfg.scale_times}` } : {}),
       });
     }
     if (policy.finished) {

@@ -125,4 +125,15 @@ describe('studio service: queue + supervised worker', () => {
     expect((await fs.readdir(path.join(dir, 'outputs'))).sort()).toEqual(['a_nearest_x2.png', 'b_nearest_x2.png']);
     await third.dispose();
   });
+
+  it('creates a missing data folder even with the in-memory job store, and keeps settings there', async () => {
+    const parent = await tempDir('studio-fresh-');
+    cleanup.push(() => fs.rm(parent, { recursive: true, force: true }));
+    const dataDir = path.join(parent, 'not', 'yet');
+    const { s } = await studio({ dataDir, jobStore: 'memory' });
+    await s['settings.update']({ concurrency: 2 });
+    const saved = JSON.parse(await fs.readFile(s.paths.settings, 'utf8')) as { concurrency?: number };
+    expect(path.dirname(s.paths.settings).startsWith(dataDir)).toBe(true);
+    expect(saved.concurrency).toBe(2);
+  });
 });
