@@ -1,9 +1,10 @@
 import { readFile, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
 import type { StudioApi } from '../contract/api';
 import { MediaKind } from '../contract/desktop';
 import { StudioError, toErrorPayload, type ErrorCode } from '../contract/errors';
+import { parseMediaSize } from '../contract/media';
+import { passthroughType, renderForScreen, ScreenCache } from '../imaging/screen';
 import { APP_ORIGIN } from './security';
 
 // studio-media://<kind>/<id>[?w=<px>][&i=<n>]: library originals, previews and thumbnails, and
@@ -26,17 +27,6 @@ export interface MediaRequest {
   i: number;
 }
 
-const DEFAULT_SIDE: Record<MediaKind, number | undefined> = { original: undefined, output: undefined, preview: 2048, thumb: 320 };
-const MAX_SIDE = 8192;
-const PASSTHROUGH: Record<string, string> = {
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.png': 'image/png',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-  '.avif': 'image/avif',
-};
-
 export function parseMediaUrl(url: string): MediaRequest {
   let u: URL;
   try {
@@ -53,15 +43,7 @@ export function parseMediaUrl(url: string): MediaRequest {
     throw new StudioError('E_INVALID_ARGUMENT', 'malformed media id');
   }
   if (!id || id.length > 200 || id.includes('\0')) throw new StudioError('E_INVALID_ARGUMENT', 'malformed media id');
-  const wParam = u.searchParams.get('w');
-  const iParam = u.searchParams.get('i');
-  const w = wParam === null ? DEFAULT_SIDE[kind.data] : Number(wParam);
-  const i = iParam === null ? 0 : Number(iParam);
-  if (w !== undefined && (!Number.isInteger(w) || w < 16 || w > MAX_SIDE)) {
-    throw new StudioError('E_INVALID_ARGUMENT', `w must be an integer between 16 and ${MAX_SIDE}`);
-  }
-  if (!Number.isInteger(i) || i < 0 || i > 1000) throw new StudioError('E_INVALID_ARGUMENT', 'i must be a small integer');
-  return w === undefined ? { kind: kind.data, id, i } : { kind: kind.data, id, w, i };
+  return { kind: kind.data, id, ...parseMediaSize(kind.data, u.searchParams.get('w'), u.searchParams.get('i')) };
 }
 
 /** True if `file` (symlinks resolved) is one of `exact` or inside one of `roots`. */
@@ -84,48 +66,6 @@ export async function isAllowedFile(file: string, exact: readonly string[], root
   return false;
 }
 
-interface Rendered {
-  body: Buffer;
-  type: string;
-}
-
-/** Rendered previews, bounded in bytes, most recently used last. */
-class RenderCache {
-  private readonly map = new Map<string, Rendered>();
-  private bytes = 0;
-  constructor(private readonly maxBytes: number) {}
-  get(key: string): Rendered | undefined {
-    const v = this.map.get(key);
-    if (v) {
-      this.map.delete(key);
-      this.map.set(key, v);
-    }
-    return v;
-  }
-  set(key: string, v: Rendered): void {
-    if (v.body.length > this.maxBytes / 4) return;
-    this.map.set(key, v);
-    this.bytes += v.body.length;
-    for (const [k, old] of this.map) {
-      if (this.bytes <= this.maxBytes) break;
-      this.map.delete(k);
-      this.bytes -= old.body.length;
-    }
-  }
-}
-
-async function render(file: string, maxSide: number | undefined, thumb: boolean): Promise<Rendered> {
-  const img = sharp(file, { failOn: 'none', limitInputPixels: 1_000_000_000, autoOrient: true });
-  const meta = await img.metadata();
-  let pipeline = img;
-  if (maxSide) pipeline = pipeline.resize({ width: maxSide, height: maxSide, fit: 'inside', withoutEnlargement: true });
-  if (meta.hasAlpha) return { body: await pipeline.png({ compressionLevel: thumb ? 6 : 3 }).toBuffer(), type: 'image/png' };
-  return {
-    body: await pipeline.jpeg({ quality: thumb ? 82 : 92, chromaSubsampling: thumb ? '4:2:0' : '4:4:4' }).toBuffer(),
-    type: 'image/jpeg',
-  };
-}
-
 const STATUS: Partial<Record<ErrorCode, number>> = {
   E_INVALID_ARGUMENT: 400,
   E_NOT_FOUND: 404,
@@ -141,7 +81,7 @@ const HEADERS = {
 };
 
 export function createMediaHandler(deps: MediaDeps): (request: Request) => Promise<Response> {
-  const cache = new RenderCache(96 * 1024 * 1024);
+  const cache = new ScreenCache(96 * 1024 * 1024);
 
   async function resolveFile(req: MediaRequest): Promise<string> {
     let file: string | undefined;
@@ -174,7 +114,7 @@ export function createMediaHandler(deps: MediaDeps): (request: Request) => Promi
     const st = await stat(file).catch(() => {
       throw new StudioError('E_FILE_NOT_FOUND', `the file of '${req.id}' is gone from disk`, { id: req.id });
     });
-    const passType = PASSTHROUGH[path.extname(file).toLowerCase()];
+    const passType = passthroughType(file);
     if (req.w === undefined && passType) {
       const body = request.method === 'HEAD' ? null : await readFile(file);
       return new Response(body, { headers: { ...HEADERS, 'Content-Type': passType, 'Content-Length': String(st.size) } });
@@ -183,7 +123,7 @@ export function createMediaHandler(deps: MediaDeps): (request: Request) => Promi
     let out = cache.get(key);
     if (!out) {
       try {
-        out = await render(file, req.w, req.kind === 'thumb');
+        out = await renderForScreen(file, req.w, req.kind === 'thumb');
       } catch (err) {
         throw new StudioError('E_UNSUPPORTED_FORMAT', `cannot show '${path.basename(file)}': ${err instanceof Error ? err.message : String(err)}`);
       }

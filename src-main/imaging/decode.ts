@@ -1,9 +1,10 @@
-import sharp, { type Metadata, type OutputInfo } from 'sharp';
+import sharp, { type OutputInfo } from 'sharp';
 import { StudioError } from '../contract/errors';
 import type { FloatImage } from '../contract/image';
-import { checkInputPixels, resolveLimits } from './limits';
-import { metaFrom, sharpOptions } from './probe';
-import { loadSource, sharpError } from './source';
+import { checkInputPixels } from './limits';
+import { readHeader, sharpOptions } from './probe';
+import { sampleSpace } from './raw';
+import { sharpError } from './source';
 import type { DecodedImage, ImageLimits, ImageSource } from './types';
 
 // Lookup tables: sample -> float32 in [0,1], built once per depth.
@@ -29,23 +30,13 @@ const KEEP_SPACES = new Set(['srgb', 'rgb', 'rgb16', 'b-w', 'grey16', 'scrgb']);
  * E_INPUT_TOO_LARGE (from the header, before decoding), E_CORRUPT_IMAGE.
  */
 export async function decodeImage(src: ImageSource, limits?: Partial<ImageLimits>): Promise<DecodedImage> {
-  const lim = resolveLimits(limits);
-  const loaded = await loadSource(src, lim, 'full');
-  let md: Metadata;
-  try {
-    md = await sharp(loaded.input, { ...sharpOptions(lim), limitInputPixels: false }).metadata();
-  } catch (err) {
-    throw sharpError(err, loaded.name);
-  }
-  const meta = metaFrom(md, loaded);
+  const { lim, loaded, md, meta } = await readHeader(src, limits, 'full');
   checkInputPixels(meta.width, meta.height, lim);
 
   const keep = KEEP_SPACES.has(md.space);
   const wide = meta.bitDepth === 16;
   const gray = keep && meta.channels === 1;
-  // An explicit output space is needed: sharp's default (8-bit sRGB) would drop 16-bit precision.
-  const space = wide ? (gray ? 'grey16' : 'rgb16') : gray ? 'b-w' : 'srgb';
-  const pipe = sharp(loaded.input, { ...sharpOptions(lim), autoOrient: true, ignoreIcc: keep }).toColourspace(space);
+  const pipe = sharp(loaded.input, { ...sharpOptions(lim), autoOrient: true, ignoreIcc: keep }).toColourspace(sampleSpace(wide, gray));
   if (!keep) {
     delete meta.icc; // pixels are sRGB now; the source profile no longer describes them
     meta.channels = 3;

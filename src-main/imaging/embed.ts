@@ -24,13 +24,32 @@ export function exifUpright(exif: Buffer): Buffer {
   return b;
 }
 
-function pngChunk(type: string, data: Buffer): Buffer {
+export function pngChunk(type: string, data: Buffer): Buffer {
   const head = Buffer.alloc(8);
   head.writeUInt32BE(data.length, 0);
   head.write(type, 4, 'latin1');
   const crc = Buffer.alloc(4);
   crc.writeUInt32BE(zlib.crc32(Buffer.concat([head.subarray(4), data])) >>> 0, 0);
   return Buffer.concat([head, data, crc]);
+}
+
+/** An iCCP chunk: the profile stored as it is (deflated) under `name`. */
+export function iccpChunk(icc: Buffer, name: string): Buffer {
+  return pngChunk('iCCP', Buffer.concat([Buffer.from(`${name}\0\0`, 'latin1'), zlib.deflateSync(icc)]));
+}
+
+/** `png` without its chunks of the types in `drop`, with `added` chunks right after IHDR. */
+export function splicePng(png: Buffer, drop: ReadonlySet<string>, added: readonly Buffer[]): Buffer {
+  const parts: Buffer[] = [png.subarray(0, 8)];
+  for (let o = 8; o + 12 <= png.length; ) {
+    const len = png.readUInt32BE(o);
+    const type = png.toString('latin1', o + 4, o + 8);
+    const end = o + 12 + len;
+    if (!drop.has(type)) parts.push(png.subarray(o, end));
+    if (type === 'IHDR') parts.push(...added);
+    o = end;
+  }
+  return Buffer.concat(parts);
 }
 
 export interface Embedded {
@@ -44,28 +63,18 @@ const DROP_PNG = new Set(['iCCP', 'sRGB', 'gAMA', 'cHRM', 'eXIf', 'pHYs']);
 
 /** PNG with iCCP, eXIf and pHYs chunks right after IHDR, replacing any colour/EXIF/density chunks sharp wrote. */
 export function embedInPng(png: Buffer, meta: Embedded): Buffer {
-  const parts: Buffer[] = [png.subarray(0, 8)];
-  let o = 8;
-  while (o + 12 <= png.length) {
-    const len = png.readUInt32BE(o);
-    const type = png.toString('latin1', o + 4, o + 8);
-    const end = o + 12 + len;
-    if (!DROP_PNG.has(type)) parts.push(png.subarray(o, end));
-    if (type === 'IHDR') {
-      if (meta.icc) parts.push(pngChunk('iCCP', Buffer.concat([Buffer.from('ICC Profile\0\0', 'latin1'), zlib.deflateSync(meta.icc)])));
-      if (meta.exif) parts.push(pngChunk('eXIf', exifUpright(meta.exif)));
-      if (meta.density && meta.density > 0) {
-        const phys = Buffer.alloc(9);
-        const ppm = Math.round(meta.density / 0.0254);
-        phys.writeUInt32BE(ppm, 0);
-        phys.writeUInt32BE(ppm, 4);
-        phys[8] = 1; // unit: metre
-        parts.push(pngChunk('pHYs', phys));
-      }
-    }
-    o = end;
+  const added: Buffer[] = [];
+  if (meta.icc) added.push(iccpChunk(meta.icc, 'ICC Profile'));
+  if (meta.exif) added.push(pngChunk('eXIf', exifUpright(meta.exif)));
+  if (meta.density && meta.density > 0) {
+    const phys = Buffer.alloc(9);
+    const ppm = Math.round(meta.density / 0.0254);
+    phys.writeUInt32BE(ppm, 0);
+    phys.writeUInt32BE(ppm, 4);
+    phys[8] = 1; // unit: metre
+    added.push(pngChunk('pHYs', phys));
   }
-  return Buffer.concat(parts);
+  return splicePng(png, DROP_PNG, added);
 }
 
 function jpegSegment(marker: number, payload: Buffer): Buffer {

@@ -2,6 +2,7 @@ import sharp, { type Sharp } from 'sharp';
 import { StudioError } from '../contract/errors';
 import type { FloatImage } from '../contract/image';
 import { embedInJpeg, embedInPng } from './embed';
+import { rawSharp, sampleSpace } from './raw';
 import type { EncodeFormat, EncodeOptions } from './types';
 
 export const ENCODE_FORMATS: readonly EncodeFormat[] = ['jpeg', 'png', 'webp', 'avif', 'tiff'];
@@ -46,11 +47,15 @@ function checkImage(img: FloatImage, what: string): void {
   }
 }
 
+/** 4:4:4 at high quality: chroma subsampling blurs the detail an upscale just made. */
+export function jpegOptions(quality: number): { quality: number; chromaSubsampling: '4:4:4' | '4:2:0' } {
+  return { quality, chromaSubsampling: quality >= 90 ? '4:4:4' : '4:2:0' };
+}
+
 function applyFormat(pipe: Sharp, format: EncodeFormat, quality: number, density?: number): Sharp {
   switch (format) {
     case 'jpeg':
-      // 4:4:4 at high quality: chroma subsampling blurs the detail an upscale just made.
-      return pipe.jpeg({ quality, chromaSubsampling: quality >= 90 ? '4:4:4' : '4:2:0' });
+      return pipe.jpeg(jpegOptions(quality));
     case 'png':
       return pipe.png({ compressionLevel: 6 });
     case 'webp':
@@ -65,13 +70,6 @@ function applyFormat(pipe: Sharp, format: EncodeFormat, quality: number, density
         ...(density && density > 0 ? { xres: density / 25.4, yres: density / 25.4, resolutionUnit: 'inch' as const } : {}),
       });
   }
-}
-
-function rawPipeline(samples: Uint8Array | Uint16Array, width: number, height: number, channels: number, wide: boolean): Sharp {
-  let pipe = sharp(samples, { raw: { width, height, channels: channels as 1 | 2 | 3 | 4 }, limitInputPixels: false });
-  const gray = channels <= 2;
-  pipe = pipe.toColourspace(wide ? (gray ? 'grey16' : 'rgb16') : gray ? 'b-w' : 'srgb');
-  return pipe;
 }
 
 /**
@@ -106,15 +104,14 @@ export async function encodeImage(rgb: FloatImage, opts: EncodeOptions): Promise
   };
 
   try {
-    if (format === 'png') return embedInPng(await finish(rawPipeline(samples, rgb.width, rgb.height, channels, wide)), carry);
-    if (format === 'jpeg') return embedInJpeg(await finish(rawPipeline(samples, rgb.width, rgb.height, channels, wide)), carry);
-    if (!carry.icc && !carry.exif) return await finish(rawPipeline(samples, rgb.width, rgb.height, channels, wide));
+    if (format === 'png') return embedInPng(await finish(rawSharp(samples, rgb.width, rgb.height, channels)), carry);
+    if (format === 'jpeg') return embedInJpeg(await finish(rawSharp(samples, rgb.width, rgb.height, channels)), carry);
+    if (!carry.icc && !carry.exif) return await finish(rawSharp(samples, rgb.width, rgb.height, channels));
     // Other formats: a stored (uncompressed) PNG carries profile + EXIF into sharp, which copies
     // them over without touching the pixels.
-    const carrier = embedInPng(await rawPipeline(samples, rgb.width, rgb.height, channels, wide).png({ compressionLevel: 0 }).toBuffer(), carry);
+    const carrier = embedInPng(await rawSharp(samples, rgb.width, rgb.height, channels).png({ compressionLevel: 0 }).toBuffer(), carry);
     samples = new Uint8Array(0);
-    const gray = rgb.channels === 1;
-    let pipe = sharp(carrier, { limitInputPixels: false, ignoreIcc: true }).toColourspace(wide ? (gray ? 'grey16' : 'rgb16') : gray ? 'b-w' : 'srgb');
+    let pipe = sharp(carrier, { limitInputPixels: false, ignoreIcc: true }).toColourspace(sampleSpace(wide, rgb.channels === 1));
     if (carry.icc) pipe = pipe.keepIccProfile();
     if (carry.exif) pipe = pipe.keepExif();
     return await finish(pipe);

@@ -45,20 +45,28 @@ export function metaFrom(md: Metadata, src: LoadedSource): ImageMeta {
 }
 
 /**
- * Header-only look at an image: format, upright size, depth, alpha, orientation, metadata.
- * Reads only the first bytes of a file for format detection; throws coded errors for missing,
- * empty, oversized (file bytes) and non-image files. With `limits`, also checks input pixels.
+ * The first step of probe, decode and preview: the source loaded (mode 'head': only a file's first
+ * bytes, sharp reads the rest itself) and its header read, with libvips errors coded.
  */
-export async function probeImage(src: ImageSource, limits?: Partial<ImageLimits>): Promise<ImageMeta> {
+export async function readHeader(src: ImageSource, limits: Partial<ImageLimits> | undefined, mode: 'full' | 'head'): Promise<{ lim: ImageLimits; loaded: LoadedSource; md: Metadata; meta: ImageMeta }> {
   const lim = resolveLimits(limits);
-  const loaded = await loadSource(src, lim, 'head');
+  const loaded = await loadSource(src, lim, mode);
   let md: Metadata;
   try {
     md = await sharp(loaded.input, { ...sharpOptions(lim), limitInputPixels: false }).metadata();
   } catch (err) {
     throw sharpError(err, loaded.name);
   }
-  const meta = metaFrom(md, loaded);
+  return { lim, loaded, md, meta: metaFrom(md, loaded) };
+}
+
+/**
+ * Header-only look at an image: format, upright size, depth, alpha, orientation, metadata.
+ * Reads only the first bytes of a file for format detection; throws coded errors for missing,
+ * empty, oversized (file bytes) and non-image files. With `limits`, also checks input pixels.
+ */
+export async function probeImage(src: ImageSource, limits?: Partial<ImageLimits>): Promise<ImageMeta> {
+  const { lim, meta } = await readHeader(src, limits, 'head');
   if (limits) checkInputPixels(meta.width, meta.height, lim);
   return meta;
 }

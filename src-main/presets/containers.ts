@@ -1,5 +1,6 @@
 // sharp writes an EXIF block whenever it writes a DPI (withDensity implies keepExif). For a
 // "strip all" JPEG or PNG the DPI lives in JFIF / pHYs anyway, so the EXIF block is removed.
+import { splicePng } from '../imaging/embed';
 
 const EXIF_SIG = Buffer.from('Exif\0\0', 'latin1');
 
@@ -19,13 +20,9 @@ export function jpegWithoutExif(jpg: Buffer): Buffer {
   return Buffer.concat(parts);
 }
 
+const EXIF_CHUNK = new Set(['eXIf']);
+
 /** PNG without eXIf chunks. */
 export function pngWithoutExif(png: Buffer): Buffer {
-  const parts: Buffer[] = [png.subarray(0, 8)];
-  for (let o = 8; o + 12 <= png.length; ) {
-    const end = o + 12 + png.readUInt32BE(o);
-    if (png.toString('latin1', o + 4, o + 8) !== 'eXIf') parts.push(png.subarray(o, end));
-    o = end;
-  }
-  return Buffer.concat(parts);
+  return splicePng(png, EXIF_CHUNK, []);
 }

@@ -1,9 +1,9 @@
 // 16-bit interleaved rasters passed between the export passes, and the PNG "carrier" that takes
 // pixels plus an ICC profile and EXIF block into sharp without converting the pixels (sharp can
 // only attach a profile by converting into it).
-import zlib from 'node:zlib';
-import sharp, { type Sharp } from 'sharp';
 import type { FloatImage } from '../contract/image';
+import { iccpChunk, pngChunk, splicePng } from '../imaging/embed';
+import { rawSharp } from '../imaging/raw';
 
 export interface Raster16 {
   width: number;
@@ -62,39 +62,13 @@ export function flattenOnWhite(r: Raster16): Raster16 {
   return { ...r, alpha: false, data: out };
 }
 
-export function rawSharp(data: Uint8Array | Uint16Array, width: number, height: number, channels: number): Sharp {
-  const wide = data instanceof Uint16Array;
-  const grey = channels <= 2;
-  return sharp(data, { raw: { width, height, channels: channels as 1 | 2 | 3 | 4 }, limitInputPixels: false }).toColourspace(
-    wide ? (grey ? 'grey16' : 'rgb16') : grey ? 'b-w' : 'srgb',
-  );
-}
-
-function pngChunk(type: string, data: Buffer): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(data.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(zlib.crc32(Buffer.concat([head.subarray(4), data])) >>> 0, 0);
-  return Buffer.concat([head, data, crc]);
-}
-
 const COLOUR_CHUNKS = new Set(['iCCP', 'sRGB', 'gAMA', 'cHRM', 'eXIf']);
 
 /** A stored (uncompressed) PNG of the pixels with the given profile and EXIF block embedded. */
 export async function carrierPng(data: Uint8Array | Uint16Array, width: number, height: number, channels: number, meta: { icc?: Buffer; exif?: Buffer }): Promise<Buffer> {
   const png = await rawSharp(data, width, height, channels).png({ compressionLevel: 0, adaptiveFiltering: false }).toBuffer();
-  const parts: Buffer[] = [png.subarray(0, 8)];
-  for (let o = 8; o + 12 <= png.length; ) {
-    const len = png.readUInt32BE(o);
-    const type = png.toString('latin1', o + 4, o + 8);
-    const end = o + 12 + len;
-    if (!COLOUR_CHUNKS.has(type)) parts.push(png.subarray(o, end));
-    if (type === 'IHDR') {
-      if (meta.icc) parts.push(pngChunk('iCCP', Buffer.concat([Buffer.from('icc\0\0', 'latin1'), zlib.deflateSync(meta.icc)])));
-      if (meta.exif) parts.push(pngChunk('eXIf', meta.exif));
-    }
-    o = end;
-  }
-  return Buffer.concat(parts);
+  const added: Buffer[] = [];
+  if (meta.icc) added.push(iccpChunk(meta.icc, 'icc'));
+  if (meta.exif) added.push(pngChunk('eXIf', meta.exif));
+  return splicePng(png, COLOUR_CHUNKS, added);
 }

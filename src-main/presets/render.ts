@@ -5,6 +5,7 @@
 // Pixels stay 16-bit until the encoder; 8-bit formats get a rounded 8-bit raster.
 import sharp, { type Sharp } from 'sharp';
 import type { FormatSpec, ImageOutput, SharpenSpec } from '../contract/presets';
+import { sampleSpace } from '../imaging/raw';
 import { iccColourSpace, iccDescription, profileBytes, sharpProfileName } from './colour';
 import { jpegWithoutExif, pngWithoutExif } from './containers';
 import { exifForOutput } from './exif-blob';
@@ -107,7 +108,7 @@ export async function renderOutput(src: RenderSource, out: ImageOutput): Promise
   const sh = sharpenParams(out.sharpen, ppi);
   if (sh) a = a.sharpen(sh);
   if (convert) a = a.withIccProfile(sharpProfileName(convert));
-  const { data, info } = await a.toColourspace(grey ? 'grey16' : 'rgb16').raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
+  const { data, info } = await a.toColourspace(sampleSpace(true, grey)).raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
   const hasAlpha = info.channels === 2 || info.channels === 4;
   let raster: Raster16 = {
     width: info.width,
@@ -142,7 +143,7 @@ export async function renderOutput(src: RenderSource, out: ImageOutput): Promise
   const fmt = out.format.format;
   const densityHere = exif !== undefined || fmt === 'jpeg' || fmt === 'png' || fmt === 'tiff';
   if (densityHere) b = b.withDensity(ppi);
-  b = b.toColourspace(raster.colour === 1 ? (bitDepth === 16 ? 'grey16' : 'b-w') : bitDepth === 16 ? 'rgb16' : 'srgb');
+  b = b.toColourspace(sampleSpace(bitDepth === 16, raster.colour === 1));
   let buffer: Buffer = await applyFormat(b, out.format).toBuffer();
   if (!exif && fmt === 'jpeg') buffer = jpegWithoutExif(buffer);
   if (!exif && fmt === 'png') buffer = pngWithoutExif(buffer);

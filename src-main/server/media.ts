@@ -4,7 +4,9 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { StudioError, toErrorPayload } from '../contract/errors';
-import { probeImage, renderPreview } from '../imaging';
+import type { MediaKind } from '../contract/bridge';
+import { parseMediaSize } from '../contract/media';
+import { passthroughType, renderForScreen, ScreenCache } from '../imaging/screen';
 import type { StudioApi } from '../contract/api';
 import { BASE_HEADERS } from './respond';
 import type { PathGuard } from './path-guard';
@@ -12,64 +14,13 @@ import type { PathGuard } from './path-guard';
 // Images for <img>: library originals, previews and thumbnails, and job outputs, all made by
 // sharp here so the browser never needs file:// and never sees a format it cannot show.
 
-export type MediaKind = 'original' | 'preview' | 'thumb' | 'output';
-export const MEDIA_KINDS: readonly MediaKind[] = ['original', 'preview', 'thumb', 'output'];
-
-const DEFAULT_SIDE: Record<MediaKind, number | undefined> = { original: undefined, output: undefined, preview: 2048, thumb: 320 };
-const MAX_SIDE = 8192;
-/** Formats a browser shows as they are (EXIF orientation is applied by the browser itself). */
-const PASSTHROUGH: Record<string, string> = {
-  '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp', '.gif': 'image/gif', '.avif': 'image/avif',
-};
-
-interface Rendered {
-  body: Buffer;
-  type: string;
-}
-
-/** Small LRU of rendered previews, bounded in bytes; keyed by file identity and size asked. */
-class RenderCache {
-  private map = new Map<string, Rendered>();
-  private bytes = 0;
-  constructor(private readonly maxBytes: number) {}
-  get(key: string): Rendered | undefined {
-    const v = this.map.get(key);
-    if (v) {
-      this.map.delete(key);
-      this.map.set(key, v);
-    }
-    return v;
-  }
-  set(key: string, v: Rendered): void {
-    if (v.body.length > this.maxBytes / 4) return;
-    this.map.set(key, v);
-    this.bytes += v.body.length;
-    for (const [k, old] of this.map) {
-      if (this.bytes <= this.maxBytes) break;
-      this.map.delete(k);
-      this.bytes -= old.body.length;
-    }
-  }
-}
-
-/** Full size is still bounded: the browser never gets more than this on a side. */
-const FULL_SIDE = 16384;
-
-async function render(file: string, maxSide: number | undefined, kind: MediaKind): Promise<Rendered> {
-  // Upright, sRGB, 8-bit (imaging.renderPreview); PNG keeps transparency, JPEG otherwise.
-  const { hasAlpha } = await probeImage(file);
-  const format = hasAlpha ? 'png' : 'jpeg';
-  const body = await renderPreview(file, { maxSide: maxSide ?? FULL_SIDE, format, quality: kind === 'thumb' ? 82 : 92 });
-  return { body, type: hasAlpha ? 'image/png' : 'image/jpeg' };
-}
-
 export interface MediaDeps {
   api: StudioApi;
   guard: PathGuard;
 }
 
 export function createMediaRoute(deps: MediaDeps) {
-  const cache = new RenderCache(96 * 1024 * 1024);
+  const cache = new ScreenCache(96 * 1024 * 1024);
 
   async function resolveFile(kind: MediaKind, id: string, index: number): Promise<string> {
     if (kind === 'output') {
@@ -84,14 +35,7 @@ export function createMediaRoute(deps: MediaDeps) {
   }
 
   return async function handleMedia(req: IncomingMessage, res: ServerResponse, kind: MediaKind, id: string, query: URLSearchParams): Promise<void> {
-    const wParam = query.get('w');
-    const iParam = query.get('i');
-    const w = wParam === null ? DEFAULT_SIDE[kind] : Number(wParam);
-    const index = iParam === null ? 0 : Number(iParam);
-    if (w !== undefined && (!Number.isInteger(w) || w < 16 || w > MAX_SIDE)) {
-      throw new StudioError('E_INVALID_ARGUMENT', `w must be an integer between 16 and ${MAX_SIDE}`);
-    }
-    if (!Number.isInteger(index) || index < 0 || index > 1000) throw new StudioError('E_INVALID_ARGUMENT', 'i must be a small integer');
+    const { w, i: index } = parseMediaSize(kind, query.get('w'), query.get('i'));
 
     const file = await resolveFile(kind, id, index);
     deps.guard.check(file);
@@ -127,7 +71,7 @@ export function createMediaRoute(deps: MediaDeps) {
       return;
     }
 
-    const passType = PASSTHROUGH[path.extname(file).toLowerCase()];
+    const passType = passthroughType(file);
     if (w === undefined && passType) {
       res.writeHead(200, { ...headers, 'Content-Type': passType, 'Content-Length': st.size });
       if (req.method === 'HEAD') {
@@ -141,7 +85,7 @@ export function createMediaRoute(deps: MediaDeps) {
     let out = cache.get(key);
     if (!out) {
       try {
-        out = await render(file, w, kind);
+        out = await renderForScreen(file, w, kind === 'thumb');
       } catch (err) {
         const p = toErrorPayload(err);
         throw new StudioError(p.code === 'E_INTERNAL' ? 'E_UNSUPPORTED_FORMAT' : p.code, `cannot show '${path.basename(file)}': ${p.message}`);

@@ -1,30 +1,20 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { ErrorPayloadSchema } from '../contract/jobs';
-import { WatchFileState, type WatchCounts, type WatchFile } from '../contract/watch';
+import { WatchFile, type WatchCounts } from '../contract/watch';
 import { syncDir, writeFileDurable } from './atomic-file';
 
 // The watch journal: one JSON line per change of a file entry (the full entry, last line wins),
 // appended and fsynced before the change is acted upon. Replaying it after a crash gives back
 // every entry in its last durable state. A torn last line (power loss mid-write) is dropped.
 
-export const LedgerEntry = z.object({
+/** A WatchFile as the journal keeps it, plus what the runner needs to resume. */
+export const LedgerEntry = WatchFile.extend({
   rel: z.string().min(1),
   path: z.string().min(1),
-  size: z.number(),
   mtimeMs: z.number(),
-  hash: z.string().optional(),
-  state: WatchFileState,
-  jobId: z.string().optional(),
   /** Idempotency key of the current job submission. */
   key: z.string().optional(),
-  outputs: z.array(z.string()),
-  error: ErrorPayloadSchema.optional(),
-  note: z.string().optional(),
-  attempts: z.number().int(),
-  detectedAt: z.number(),
-  updatedAt: z.number(),
   /** The file vanished before it was processed: a file showing up again at this path is new. */
   gone: z.boolean().optional(),
 });

@@ -9,14 +9,16 @@ import type { QualityPreset } from '../../contract/enhance';
 import { StudioError } from '../../contract/errors';
 import type { FloatImage } from '../../contract/image';
 import { ensureBackend, ensureGradients, preferenceFromEnv, tf } from '../backend';
-import { modelDir, pretrainedSpec, type PretrainedId, type PretrainedSpec } from '../pretrained/catalog';
-import { toGray3, upscaleWithNet } from '../pretrained/net-runner';
+import { toRgb } from '../channels';
+import { modelDir, netGeometry, pretrainedSpec, type PretrainedId, type PretrainedSpec } from '../pretrained/catalog';
+import { upscaleWithNet } from '../pretrained/net-runner';
 import { planScales } from '../pretrained/scale-plan';
 import { checkTiledOutput } from '../tiling';
 import { dihedral, extractPatch, type Patch } from '../train/dataset';
 import type { NamedWeight } from '../train/learners';
 import { trainingConvMode } from '../train/ops';
 import { Rng } from '../train/rng';
+import { packWeights, unpackLike } from '../train/weight-pack';
 import type { StoredModel, Upscaler, UpscaleContext } from '../upscaler';
 import { loadGraphNet, type GraphNet } from './graph';
 
@@ -57,27 +59,7 @@ function cacheKey(img: FloatImage, scale: number, s: AdaptSettings): string {
 }
 
 function toStored(weights: NamedWeight[], meta: Record<string, unknown>): StoredModel {
-  const total = weights.reduce((n, w) => n + w.data.length, 0);
-  const buf = new Float32Array(total);
-  let at = 0;
-  for (const w of weights) {
-    buf.set(w.data, at);
-    at += w.data.length;
-  }
-  return { weightSpecs: weights.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' })), weightData: buf.buffer, meta };
-}
-
-function fromStored(m: StoredModel, like: NamedWeight[]): NamedWeight[] | undefined {
-  if (m.weightSpecs.length !== like.length) return undefined;
-  const out: NamedWeight[] = [];
-  let at = 0;
-  for (const [i, s] of m.weightSpecs.entries()) {
-    const n = s.shape.reduce((a, b) => a * b, 1);
-    if (s.name !== like[i].name || n !== like[i].data.length || (at + n) * 4 > m.weightData.byteLength) return undefined;
-    out.push({ name: s.name, shape: s.shape, data: new Float32Array(m.weightData.slice(at * 4, (at + n) * 4)) });
-    at += n;
-  }
-  return out;
+  return { ...packWeights(weights), meta };
 }
 
 /** Mean L1 of the net on fixed pairs, in [0,1] units. */
@@ -106,7 +88,7 @@ export async function fineTune(
   opts: { signal?: AbortSignal; onStep?: (done: number, total: number, loss: number) => void; seed?: number } = {},
 ): Promise<{ weights: NamedWeight[]; report: AdaptReport }> {
   ensureGradients();
-  const img = toGray3(photo);
+  const img = toRgb(photo);
   const lrSide = Math.floor(Math.min(img.width, img.height) / scale);
   const P = Math.min(s.patch, lrSide);
   if (P < 12) {
@@ -192,7 +174,7 @@ export function adaptUpscaler(override: Partial<AdaptSettings> = {}): Upscaler {
         const g = await loadGraphNet(modelDir(spec, s));
         const key = cacheKey(img, s, settings);
         const stored = ctx.store ? await ctx.store.get(key) : undefined;
-        const cached = stored ? fromStored(stored, g.weights) : undefined;
+        const cached = stored ? unpackLike(stored, g.weights) : undefined;
         if (cached) {
           adapted.set(s, cached);
           ctx.onEvent?.({ backend, cacheHit: true, message: `adapt x${s}: tuned weights from the cache` });
@@ -221,11 +203,7 @@ export function adaptUpscaler(override: Partial<AdaptSettings> = {}): Upscaler {
           img,
           ctx,
           {
-            scales: spec.scales,
-            range: spec.range,
-            overlap: spec.overlap,
-            margin: spec.margin,
-            bytesPerPixel: spec.bytesPerPixel,
+            ...netGeometry(spec),
             net: async (s) => {
               const g = graphs.get(s) ?? (await loadGraphNet(modelDir(spec, s)));
               graphs.set(s, g);

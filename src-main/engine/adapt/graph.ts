@@ -6,6 +6,7 @@ import { tf } from '../backend';
 import { loadArtifacts } from '../pretrained/model-files';
 import { conv, pixelShuffle, type ConvMode } from '../train/ops';
 import type { NamedWeight } from '../train/learners';
+import { unpackWeights } from '../train/weight-pack';
 
 interface KerasLayer {
   class_name: string;
@@ -45,13 +46,7 @@ export async function loadGraphNet(dir: string): Promise<GraphNet> {
   }
   const data = a.weightData instanceof ArrayBuffer ? a.weightData : undefined;
   if (!data || !a.weightSpecs) throw new StudioError('E_MODEL_NOT_FOUND', `no weights in ${dir}`);
-  const weights: NamedWeight[] = [];
-  let at = 0;
-  for (const s of a.weightSpecs) {
-    const n = s.shape.reduce((x, y) => x * y, 1);
-    weights.push({ name: s.name, shape: s.shape, data: new Float32Array(data.slice(at, at + 4 * n)) });
-    at += 4 * n;
-  }
+  const weights = unpackWeights(a.weightSpecs, data);
   const output = cfg.output_layers[0][0];
   return {
     weights,

@@ -3,6 +3,7 @@ import v8 from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import type { FloatImage } from '../../contract/image';
 import { StudioError } from '../../contract/errors';
+import { toRgb } from '../channels';
 import { CONVNET_RELAXED_WASM_BASE64, CONVNET_WASM_BASE64 } from './convnet-wasm';
 import { FN_GRAD, FN_INFER, FN_TRAIN, HEADER_WORDS, MAXL, MAXPH, MAX_THREADS, OFFSET, type HeaderField } from './layout';
 
@@ -463,13 +464,6 @@ export class FastConvNet {
       this.workers = [];
     }
   }
-}
-
-function toRgb(img: FloatImage): FloatImage {
-  if (img.channels === 3) return img;
-  const d = new Float32Array(img.width * img.height * 3);
-  for (let i = 0; i < img.width * img.height; i++) d[3 * i] = d[3 * i + 1] = d[3 * i + 2] = img.data[i];
-  return { width: img.width, height: img.height, channels: 3, data: d };
 }
 
 /** Write an RGB (or gray) image into a padded 4-channel buffer at word offset `at` (border zeroed by the kernel). */

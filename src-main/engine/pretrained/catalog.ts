@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { StudioError } from '../../contract/errors';
+import type { NetSpec } from './net-runner';
 
 export type PretrainedId = 'esrgan-slim' | 'esrgan-medium' | 'esrgan-thick';
 
@@ -66,6 +67,11 @@ export const PRETRAINED: readonly PretrainedSpec[] = [
     speed: 'slow: 20-30x the time of slim (about 0.03 output MP/s at x4); the best quality',
   },
 ];
+
+/** The spec's part that upscaleWithNet reads (everything but the net itself). */
+export function netGeometry(spec: PretrainedSpec): Pick<NetSpec, 'scales' | 'range' | 'overlap' | 'margin' | 'bytesPerPixel'> {
+  return { scales: spec.scales, range: spec.range, overlap: spec.overlap, margin: spec.margin, bytesPerPixel: spec.bytesPerPixel };
+}
 
 export function pretrainedSpec(id: string): PretrainedSpec {
   const spec = PRETRAINED.find((p) => p.id === id);

@@ -1,13 +1,12 @@
 // The ESRGAN upscalers (slim, medium, thick), loaded from node_modules on first use.
 import * as tfl from '@tensorflow/tfjs-layers';
 import type { ModelInfo } from '../../contract/api';
-import type { FloatImage } from '../../contract/image';
 import type { tf } from '../backend';
-import type { Upscaler, UpscaleContext } from '../upscaler';
-import { PRETRAINED, diskSize, modelDir, type PretrainedSpec } from './catalog';
+import type { Upscaler } from '../upscaler';
+import { PRETRAINED, diskSize, modelDir, netGeometry, type PretrainedSpec } from './catalog';
 import { registerEsrganLayers } from './custom-layers';
 import { dirLoader } from './model-files';
-import { upscaleWithNet } from './net-runner';
+import { netUpscaler } from './net-runner';
 
 // Loaded models, most recent last; four are kept (thick weighs ~29 MB per scale, slim ~1 MB).
 const MAX_LOADED = 4;
@@ -67,28 +66,18 @@ export function esrganUpscaler(spec: PretrainedSpec, opts: EsrganOptions = {}): 
       return size;
     },
   });
-  return {
+  return netUpscaler(
     info,
-    upscale(img: FloatImage, ctx: UpscaleContext): Promise<FloatImage> {
-      return upscaleWithNet(
-        img,
-        ctx,
-        {
-          scales: spec.scales,
-          range: spec.range,
-          overlap: spec.overlap,
-          margin: spec.margin,
-          bytesPerPixel: spec.bytesPerPixel,
-          tile: opts.tile,
-          net: async (s) => {
-            const model = await loadPretrained(spec, s);
-            return (x: tf.Tensor4D) => model.predict(x) as tf.Tensor4D;
-          },
-        },
-        spec.label,
-      );
+    {
+      ...netGeometry(spec),
+      tile: opts.tile,
+      net: async (s) => {
+        const model = await loadPretrained(spec, s);
+        return (x: tf.Tensor4D) => model.predict(x) as tf.Tensor4D;
+      },
     },
-  };
+    spec.label,
+  );
 }
 
 export const pretrainedUpscalers: Upscaler[] = PRETRAINED.map((s) => esrganUpscaler(s));

@@ -1,11 +1,13 @@
 // Runs a fully convolutional upscaling net over a photo of any size: backend choice, scale plan,
 // tiles with feathered seams, value range, grey images, cancellation and progress.
+import type { ModelInfo } from '../../contract/api';
 import type { FloatImage } from '../../contract/image';
 import type { BackendName } from '../../contract/enhance';
 import { ensureBackend, preferenceFromEnv, tf } from '../backend';
+import { toGray, toRgb } from '../channels';
 import { imresize } from '../classical/imresize';
 import { checkTiledOutput, chooseTileSize, inferTiled } from '../tiling';
-import { outputSize, type UpscaleContext } from '../upscaler';
+import { outputSize, type UpscaleContext, type Upscaler } from '../upscaler';
 import { planScales } from './scale-plan';
 
 export interface NetSpec {
@@ -23,21 +25,6 @@ export interface NetSpec {
   tile?: number;
   /** The net runs at output size on a bicubic-interpolated tile (ZSSR-style residual nets). */
   interpolateFirst?: boolean;
-}
-
-export function toGray3(img: FloatImage): FloatImage {
-  if (img.channels === 3) return img;
-  const n = img.width * img.height;
-  const data = new Float32Array(n * 3);
-  for (let i = 0; i < n; i++) data[3 * i] = data[3 * i + 1] = data[3 * i + 2] = img.data[i];
-  return { width: img.width, height: img.height, channels: 3, data };
-}
-
-export function toGray1(img: FloatImage): FloatImage {
-  const n = img.width * img.height;
-  const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) data[i] = (img.data[3 * i] + img.data[3 * i + 1] + img.data[3 * i + 2]) / 3;
-  return { width: img.width, height: img.height, channels: 1, data };
 }
 
 /** One tile through the net: [0,1] in, [0,1] out (clamped: GAN outputs overshoot a little). */
@@ -65,7 +52,7 @@ export async function upscaleWithNet(img: FloatImage, ctx: UpscaleContext, spec:
   checkTiledOutput(img.width, img.height, 3, product);
   const backend: BackendName = await ensureBackend(ctx.backend ?? preferenceFromEnv());
   ctx.onEvent?.({ backend, message: `${label} on ${backend}: ${plan.steps.map((s) => `x${s}`).join(' then ')}${plan.resize ? ' then bicubic to size' : ''}` });
-  let cur = toGray3(img);
+  let cur = toRgb(img);
   for (const [k, s] of plan.steps.entries()) {
     const net = await spec.net(s);
     const tileSide = spec.tile ?? chooseTileSize(spec.bytesPerPixel(s), backend);
@@ -87,5 +74,10 @@ export async function upscaleWithNet(img: FloatImage, ctx: UpscaleContext, spec:
     cur = imresize(cur, size, 'bicubic', true, { signal: ctx.signal });
     for (let i = 0; i < cur.data.length; i++) cur.data[i] = Math.min(1, Math.max(0, cur.data[i]));
   }
-  return img.channels === 1 ? toGray1(cur) : cur;
+  return img.channels === 1 ? toGray(cur) : cur;
+}
+
+/** An Upscaler that is one net run by upscaleWithNet (the pretrained and user-trained models). */
+export function netUpscaler(info: ModelInfo, spec: NetSpec, label: string): Upscaler {
+  return { info, upscale: (img, ctx) => upscaleWithNet(img, ctx, spec, label) };
 }

@@ -6,6 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { StudioError } from '../../contract/errors';
 import type { FloatImage } from '../../contract/image';
+import { toRgb } from '../channels';
 import { imresize } from '../classical/imresize';
 import type { Rng } from './rng';
 
@@ -77,14 +78,6 @@ export async function findDataset(dir: string, valFraction = 0.1): Promise<Datas
   }
   if (train.length === 0) throw new StudioError('E_DATASET_INVALID', `${root} has validation images but no training images`, { path: root });
   return { layout, train, val };
-}
-
-export function toRgb(img: FloatImage): FloatImage {
-  if (img.channels === 3) return img;
-  const n = img.width * img.height;
-  const data = new Float32Array(n * 3);
-  for (let i = 0; i < n; i++) data[3 * i] = data[3 * i + 1] = data[3 * i + 2] = img.data[i];
-  return { width: img.width, height: img.height, channels: 3, data };
 }
 
 /** Decoded images, least recently used dropped first when above a byte budget. */

@@ -29,3 +29,26 @@ export class Rng {
     return a;
   }
 }
+
+/**
+ * The same generator, but normal() hands out both values of each Box-Muller pair (half the
+ * draws per noise sample). Its state is no longer one integer, so it is for runs that are never
+ * checkpointed (ZSSR, whose cached results depend on this exact sequence).
+ */
+export class PairedNormalRng extends Rng {
+  private spare: number | undefined;
+  constructor(seed = 0) {
+    super(seed);
+  }
+  override normal(): number {
+    if (this.spare !== undefined) {
+      const s = this.spare;
+      this.spare = undefined;
+      return s;
+    }
+    const u = Math.max(this.next(), 1e-12), v = this.next();
+    const r = Math.sqrt(-2 * Math.log(u));
+    this.spare = r * Math.sin(2 * Math.PI * v);
+    return r * Math.cos(2 * Math.PI * v);
+  }
+}

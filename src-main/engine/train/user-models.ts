@@ -5,14 +5,14 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { ModelInfo } from '../../contract/api';
 import { StudioError } from '../../contract/errors';
-import type { FloatImage } from '../../contract/image';
 import { tf } from '../backend';
 import { loadArtifacts, saveArtifacts } from '../pretrained/model-files';
-import { upscaleWithNet } from '../pretrained/net-runner';
+import { netUpscaler } from '../pretrained/net-runner';
 import { registerUpscaler } from '../registry';
-import type { Upscaler, UpscaleContext } from '../upscaler';
+import type { Upscaler } from '../upscaler';
 import { ARCHS, imageNet, inferenceBytesPerPixel, receptiveRadius, type ArchConfig, type Params } from './archs';
 import { paramsFrom, type NamedWeight } from './learners';
+import { packWeights, unpackWeights } from './weight-pack';
 
 export const MODEL_NAME = /^[a-z0-9][a-z0-9._-]{0,62}$/i;
 
@@ -51,15 +51,7 @@ export function userModelDir(dataDir: string, name: string): string {
 
 /** Write the image net's weights + metadata as a user model (atomic per file). */
 export async function saveUserModel(dir: string, meta: UserModelMeta, weights: NamedWeight[]): Promise<void> {
-  const specs = weights.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' as const }));
-  const total = weights.reduce((n, w) => n + w.data.length, 0);
-  const buf = new Float32Array(total);
-  let at = 0;
-  for (const w of weights) {
-    buf.set(w.data, at);
-    at += w.data.length;
-  }
-  await saveArtifacts(dir, { weightSpecs: specs, weightData: buf.buffer, userDefinedMetadata: meta });
+  await saveArtifacts(dir, { ...packWeights(weights), userDefinedMetadata: meta });
 }
 
 /** Named float32 weights of a model folder (checkpoints use the same format). */
@@ -67,14 +59,7 @@ export async function readWeights(dir: string): Promise<{ weights: NamedWeight[]
   const a = await loadArtifacts(dir);
   const data = a.weightData instanceof ArrayBuffer ? a.weightData : undefined;
   if (!data || !a.weightSpecs) throw new StudioError('E_MODEL_NOT_FOUND', `no weights in ${dir}`);
-  const weights: NamedWeight[] = [];
-  let at = 0;
-  for (const s of a.weightSpecs) {
-    const n = s.shape.reduce((x, y) => x * y, 1);
-    weights.push({ name: s.name, shape: s.shape, data: new Float32Array(data.slice(at * 4, (at + n) * 4)) });
-    at += n;
-  }
-  return { weights, meta: a.userDefinedMetadata };
+  return { weights: unpackWeights(a.weightSpecs, data), meta: a.userDefinedMetadata };
 }
 
 function describe(m: UserModelMeta): string {
@@ -114,34 +99,28 @@ export async function loadUserModel(dir: string): Promise<Upscaler> {
     source: dir,
     speed: meta.arch === 'residual' ? 'runs at output size: slower than ESRGAN slim' : 'fast',
   };
-  return {
+  return netUpscaler(
     info,
-    upscale(img: FloatImage, ctx: UpscaleContext): Promise<FloatImage> {
-      return upscaleWithNet(
-        img,
-        ctx,
-        {
-          scales: [meta.scale],
-          range: 1,
-          margin: rf + 1,
-          overlap: 2 * (rf + 1) + 8,
-          bytesPerPixel: () => inferenceBytesPerPixel(cfg),
-          interpolateFirst: meta.arch === 'residual',
-          net: async () => {
-            params ??= readWeights(dir).then((r) => paramsFrom(def, r.weights));
-            params.catch(() => (params = undefined));
-            const p = await params;
-            return (x: tf.Tensor4D) => {
-              if (meta.arch !== 'gan') return def.forward(p, x, 'native');
-              const y = def.forward(p, tf.sub(tf.mul(x, 2), 1) as tf.Tensor4D, 'native');
-              return tf.div(tf.add(y, 1), 2) as tf.Tensor4D;
-            };
-          },
-        },
-        info.label,
-      );
+    {
+      scales: [meta.scale],
+      range: 1,
+      margin: rf + 1,
+      overlap: 2 * (rf + 1) + 8,
+      bytesPerPixel: () => inferenceBytesPerPixel(cfg),
+      interpolateFirst: meta.arch === 'residual',
+      net: async () => {
+        params ??= readWeights(dir).then((r) => paramsFrom(def, r.weights));
+        params.catch(() => (params = undefined));
+        const p = await params;
+        return (x: tf.Tensor4D) => {
+          if (meta.arch !== 'gan') return def.forward(p, x, 'native');
+          const y = def.forward(p, tf.sub(tf.mul(x, 2), 1) as tf.Tensor4D, 'native');
+          return tf.div(tf.add(y, 1), 2) as tf.Tensor4D;
+        };
+      },
     },
-  };
+    info.label,
+  );
 }
 
 // Folder -> (model.json mtime, upscaler): a re-scan only reloads what changed.

@@ -1,23 +1,5 @@
 import type { FloatImage } from '../../contract/image';
 
-/** RGB copy of a 1- or 3-channel image (learned methods always run on RGB). */
-export function toRgb(img: FloatImage): FloatImage {
-  if (img.channels === 3) return img;
-  const n = img.width * img.height;
-  const d = new Float32Array(n * 3);
-  for (let i = 0; i < n; i++) d[3 * i] = d[3 * i + 1] = d[3 * i + 2] = img.data[i];
-  return { width: img.width, height: img.height, channels: 3, data: d };
-}
-
-/** Mean of the channels (a 1-channel result for a 1-channel input). */
-export function toGray(img: FloatImage): FloatImage {
-  if (img.channels === 1) return img;
-  const n = img.width * img.height;
-  const d = new Float32Array(n);
-  for (let i = 0; i < n; i++) d[i] = (img.data[3 * i] + img.data[3 * i + 1] + img.data[3 * i + 2]) / 3;
-  return { width: img.width, height: img.height, channels: 1, data: d };
-}
-
 /**
  * The 8 dihedral variants, numbered as numpy: k % 4 counter-clockwise quarter turns
  * (np.rot90), then a left-right flip when k >= 4.
@@ -123,34 +105,4 @@ export function median(imgs: FloatImage[]): FloatImage {
     out[i] = n % 2 ? v[(n - 1) / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
   }
   return { width: first.width, height: first.height, channels: first.channels, data: out };
-}
-
-/** Small seeded PRNG (mulberry32) so a run is reproducible and its cache entry meaningful. */
-export class Rng {
-  private s: number;
-  private spare: number | undefined;
-  constructor(seed = 0) {
-    this.s = seed >>> 0;
-  }
-  next(): number {
-    let t = (this.s = (this.s + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-  /** Integer in [0, n). */
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  normal(): number {
-    if (this.spare !== undefined) {
-      const s = this.spare;
-      this.spare = undefined;
-      return s;
-    }
-    const u = Math.max(this.next(), 1e-12), v = this.next();
-    const r = Math.sqrt(-2 * Math.log(u));
-    this.spare = r * Math.sin(2 * Math.PI * v);
-    return r * Math.cos(2 * Math.PI * v);
-  }
 }

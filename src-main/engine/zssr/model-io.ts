@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { StudioError } from '../../contract/errors';
 import type { FloatImage } from '../../contract/image';
 import type { ConvNetWeights } from '../fast/convnet';
+import type { NamedWeight } from '../train/learners';
+import { packWeights } from '../train/weight-pack';
 import type { StoredModel } from '../upscaler';
 import type { EffectiveZssrConfig } from './config';
 import type { NetShape } from './trainer';
@@ -33,25 +35,15 @@ function layerShapes(shape: NetShape): { k: number[]; b: number[] }[] {
 
 /** Weights of every gradual-SR stage as tfjs-style weight specs + one buffer. */
 export function toStoredModel(stages: ConvNetWeights[], shape: NetShape, meta: Record<string, unknown>): StoredModel {
-  const specs: StoredModel['weightSpecs'] = [];
-  const parts: Float32Array[] = [];
+  const weights: NamedWeight[] = [];
   const shapes = layerShapes(shape);
   stages.forEach((w, s) => {
     shapes.forEach((sh, l) => {
-      specs.push({ name: `stage${s}/conv${l}/kernel`, shape: sh.k, dtype: 'float32' });
-      parts.push(w.kernels[l]);
-      specs.push({ name: `stage${s}/conv${l}/bias`, shape: sh.b, dtype: 'float32' });
-      parts.push(w.biases[l]);
+      weights.push({ name: `stage${s}/conv${l}/kernel`, shape: sh.k, data: w.kernels[l] });
+      weights.push({ name: `stage${s}/conv${l}/bias`, shape: sh.b, data: w.biases[l] });
     });
   });
-  const total = parts.reduce((n, p) => n + p.length, 0);
-  const buf = new Float32Array(total);
-  let at = 0;
-  for (const p of parts) {
-    buf.set(p, at);
-    at += p.length;
-  }
-  return { weightSpecs: specs, weightData: buf.buffer, meta: { ...meta, stages: stages.length, shape } };
+  return { ...packWeights(weights), meta: { ...meta, stages: stages.length, shape } };
 }
 
 /** Stage weights back from a stored model; undefined when it does not fit this network. */

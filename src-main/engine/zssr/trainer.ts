@@ -2,7 +2,7 @@ import type { BackendName } from '../../contract/enhance';
 import type { FloatImage } from '../../contract/image';
 import { ensureGradients, tf } from '../backend';
 import { FastConvNet, defaultThreads, fastKernelFlavor, type ConvNetWeights } from '../fast/convnet';
-import { type Rng } from './image-ops';
+import type { Rng } from '../train/rng';
 
 /** What the ZSSR loop needs from a network, whatever runs it. */
 export interface ZssrTrainer {

@@ -2,11 +2,13 @@ import { StudioError } from '../../contract/errors';
 import type { BackendName } from '../../contract/enhance';
 import type { FloatImage } from '../../contract/image';
 import { ensureBackend, preferenceFromEnv, probeBackends } from '../backend';
+import { toGray, toRgb } from '../channels';
 import type { ConvNetWeights } from '../fast/convnet';
 import { inferTiled } from '../tiling';
+import { PairedNormalRng, type Rng } from '../train/rng';
 import { outputSize, type UpscaleContext } from '../upscaler';
 import { AUTO_ENSEMBLE_MAX_PIXELS, resolveConfig, type EffectiveZssrConfig } from './config';
-import { clamp01, crop, dihedral, dihedralCrop, dihedralSize, median, mse, Rng, toGray, toRgb, undihedral } from './image-ops';
+import { clamp01, crop, dihedral, dihedralCrop, dihedralSize, median, mse, undihedral } from './image-ops';
 import { LrPolicy } from './lr-policy';
 import { fromStoredModel, toStoredModel, zssrCacheKey, ZSSR_ENGINE_VERSION } from './model-io';
 import { bicubicResampler, kernelResampler, loadKernel, type Resampler } from './resample';
@@ -144,7 +146,7 @@ export async function zssrUpscale(img: FloatImage, ctx: UpscaleContext, opts: Zs
     if (sim && w && typeof target === 'number' && Number.isFinite(target)) warm = { weights: w, targetLoss: target, from: String(sim.meta.key ?? '') };
   }
 
-  const rng = new Rng(0);
+  const rng = new PairedNormalRng(0);
   const trainer = await makeTrainer(cfg, ctx, shape, opts.threads, cached?.[0] ?? warm?.weights[0] ?? initWeights(shape, rng));
   ctx.onEvent?.({ backend: trainer.backend, cacheHit: !!cached, message: cached ? 'cache hit: trained model reused, no training' : `training on ${trainer.backend} (${trainer.detail})` });
 

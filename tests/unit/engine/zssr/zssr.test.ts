@@ -9,7 +9,7 @@ import { inferTiled } from '../../../../src-main/engine/tiling';
 import type { EngineEvent, UpscaleContext } from '../../../../src-main/engine/upscaler';
 import { zssrUpscale, type ZssrReport } from '../../../../src-main/engine/zssr';
 import { FastTrainer, initWeights } from '../../../../src-main/engine/zssr/trainer';
-import { Rng } from '../../../../src-main/engine/zssr/image-ops';
+import { PairedNormalRng } from '../../../../src-main/engine/train/rng';
 import { ModelCache } from '../../../../src-main/cache';
 
 // A small photo-like test card: smooth gradients, a disc and stripes (structure repeats across scales).
@@ -159,7 +159,7 @@ describe('zssr', () => {
   it('tiled inference equals whole-image inference within 1/255', async () => {
     const trainer = await FastTrainer.create({ depth: 4, width: 8, kernel: 3 }, 16, 2);
     try {
-      const w = initWeights({ depth: 4, width: 8, kernel: 3 }, new Rng(1));
+      const w = initWeights({ depth: 4, width: 8, kernel: 3 }, new PairedNormalRng(1));
       for (const k of w.kernels) for (let i = 0; i < k.length; i++) k[i] *= 8; // a net that does something
       trainer.setWeights(w);
       const img = card(53, 41);
