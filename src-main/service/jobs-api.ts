@@ -11,6 +11,8 @@ export interface JobsDeps {
   settings: SettingsStore;
   /** Fill output format/quality from settings when a request names none (the CLI keeps "same as input"). */
   settingsDefaults: boolean;
+  /** Models trained in this data folder are offered as user:<name>. */
+  dataDir: string;
 }
 
 /** A request as it will run: validated, with the user's settings filling what it leaves open. */
@@ -39,6 +41,6 @@ export function createJobsApi(
     'jobs.get': async (id) => deps.queue.get(id),
     'jobs.cancel': (id) => deps.queue.cancel(id),
     'jobs.retry': (id) => deps.queue.retry(id),
-    'models.list': () => deps.workers.query('models'),
+    'models.list': () => deps.workers.query('models', deps.dataDir),
   };
 }

@@ -163,7 +163,7 @@ export const command: Command = {
 
     try {
       // Fail fast on a method the engine does not know (instead of one failure per photo).
-      const models = await pool.query('models');
+      const models = await pool.query('models', dataDir);
       const model = models.find((m) => m.id === recipe.method);
       if (!model) {
         throw new StudioError('E_MODEL_NOT_FOUND', `unknown method '${recipe.method}'; available: ${models.map((m) => m.id).join(', ')}`);

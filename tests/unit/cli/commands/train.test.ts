@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { scenePng } from '../../engine/pretrained/synthetic';
 
@@ -37,6 +38,17 @@ describe('studio train', () => {
     expect(out.history.length).toBe(2);
     expect(out.dir).toBe(path.join(tmp, 'data', 'models', 'cli-gan'));
     await expect(fs.stat(path.join(out.dir, 'curve.png'))).resolves.toBeTruthy();
+
+    // The model is a method everywhere: listed by `studio models`, run by `studio enhance` in the worker process.
+    const models = await studio(['models', '--json']);
+    expect(models.code).toBe(0);
+    expect(models.stdout).toContain('"user:cli-gan"');
+    const photo = path.join(tmp, 'photos', 'p0.png');
+    const enh = await studio(['enhance', photo, '--method', 'user:cli-gan', '--scale', '2', '--out', path.join(tmp, 'out')]);
+    expect(enh.stderr).toMatch(/1 done/);
+    expect(enh.code).toBe(0);
+    const meta = await sharp(path.join(tmp, 'out', 'p0_user-cli-gan_x2.png')).metadata();
+    expect([meta.width, meta.height]).toEqual([128, 128]);
   });
 
   it('says what is wrong with a bad folder or bad options', async () => {
