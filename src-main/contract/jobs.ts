@@ -41,29 +41,37 @@ export const JobInfo = z.object({
   /** Set when the job came from a watched folder. */
   watchId: z.string().optional(),
   attempts: z.number().int().optional(),
+  /** The job's number in its queue (1, 2, 3... in the order accepted): {seq} in export names. */
+  seq: z.number().int().positive().optional(),
 });
 export type JobInfo = z.infer<typeof JobInfo>;
+
+/** What a job reports while it runs, without the job id (the worker's view; the host adds it). */
+export const ProgressEventBody = z.object({ type: z.literal('progress'), progress: JobProgress });
+export const TrainEventBody = z.object({
+  type: z.literal('train'),
+  step: z.number(),
+  totalSteps: z.number(),
+  loss: z.number(),
+  lr: z.number(),
+  etaMs: z.number().optional(),
+});
+export const InfoEventBody = z.object({
+  type: z.literal('info'),
+  message: z.string(),
+  backend: BackendName.optional(),
+  cacheHit: z.boolean().optional(),
+});
+export const OutputEventBody = z.object({ type: z.literal('output'), files: z.array(z.string()) });
+
+const withJob = { jobId: z.string() };
 
 /** Structured job events, pushed to every front door (SSE, IPC, CLI progress bar). */
 export const JobEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('state'), jobId: z.string(), state: JobState, error: ErrorPayloadSchema.optional() }),
-  z.object({ type: z.literal('progress'), jobId: z.string(), progress: JobProgress }),
-  z.object({
-    type: z.literal('train'),
-    jobId: z.string(),
-    step: z.number(),
-    totalSteps: z.number(),
-    loss: z.number(),
-    lr: z.number(),
-    etaMs: z.number().optional(),
-  }),
-  z.object({
-    type: z.literal('info'),
-    jobId: z.string(),
-    message: z.string(),
-    backend: BackendName.optional(),
-    cacheHit: z.boolean().optional(),
-  }),
-  z.object({ type: z.literal('output'), jobId: z.string(), files: z.array(z.string()) }),
+  ProgressEventBody.extend(withJob),
+  TrainEventBody.extend(withJob),
+  InfoEventBody.extend(withJob),
+  OutputEventBody.extend(withJob),
 ]);
 export type JobEvent = z.infer<typeof JobEvent>;

@@ -69,6 +69,7 @@ export class JobQueue {
   private readonly now: () => number;
   private readonly newId: () => string;
   private lastCreatedAt = 0;
+  private lastSeq = 0;
 
   private constructor(private readonly opts: JobQueueOptions) {
     this.concurrency = Math.max(1, opts.concurrency ?? 1);
@@ -90,6 +91,7 @@ export class JobQueue {
       if (r.key) q.byKey.set(r.key, r.id);
       if (r.state === 'queued') q.order.push(r.id);
       q.lastCreatedAt = Math.max(q.lastCreatedAt, r.createdAt);
+      q.lastSeq = Math.max(q.lastSeq, r.seq ?? 0);
     }
     q.pump();
     return q;
@@ -156,6 +158,8 @@ export class JobQueue {
       request: structuredClone(request),
       state: 'queued',
       createdAt,
+      // Fixed at acceptance and kept in the store: every attempt names its files the same way.
+      seq: ++this.lastSeq,
       outputs: [],
       attempts: 0,
       ...(opts.watchId !== undefined ? { watchId: opts.watchId } : {}),

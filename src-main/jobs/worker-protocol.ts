@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { BackendInfo, ModelInfo } from '../contract/api';
 import { BackendName, BackendPreference, type EnhanceRequest } from '../contract/enhance';
-import { ErrorPayloadSchema, JobProgress } from '../contract/jobs';
+import { ErrorPayloadSchema, InfoEventBody, OutputEventBody, ProgressEventBody, TrainEventBody, type JobInfo } from '../contract/jobs';
 
 // Messages between the host (main / CLI / server process) and the worker process. Both
 // directions are plain structured-clone data; the host zod-checks what the worker sends.
@@ -24,8 +24,24 @@ export const WorkerRunOptions = z.object({
   presetsDir: z.string().optional(),
   limits: ImageLimitsSchema.optional(),
   attempt: z.number().int().positive(),
+  /**
+   * The job, as it is on every attempt: its id names the job's output ledger (with dataDir), so
+   * a redo removes what an interrupted attempt left; createdAt and seq fill {date} and {seq}.
+   */
+  job: z
+    .object({
+      id: z.string().min(1),
+      createdAt: z.number(),
+      seq: z.number().int().positive().optional(),
+    })
+    .optional(),
 });
 export type WorkerRunOptions = z.infer<typeof WorkerRunOptions>;
+
+/** WorkerRunOptions.job for a queued job. */
+export function stableJobOptions(job: Pick<JobInfo, 'id' | 'createdAt' | 'seq'>): NonNullable<WorkerRunOptions['job']> {
+  return { id: job.id, createdAt: job.createdAt, ...(job.seq !== undefined ? { seq: job.seq } : {}) };
+}
 
 export interface WorkerJob {
   jobId: string;
@@ -34,24 +50,7 @@ export interface WorkerJob {
 }
 
 /** Job events as the worker sends them (the host adds the job id and owns `state`). */
-export const WorkerJobEvent = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('progress'), progress: JobProgress }),
-  z.object({
-    type: z.literal('train'),
-    step: z.number(),
-    totalSteps: z.number(),
-    loss: z.number(),
-    lr: z.number(),
-    etaMs: z.number().optional(),
-  }),
-  z.object({
-    type: z.literal('info'),
-    message: z.string(),
-    backend: BackendName.optional(),
-    cacheHit: z.boolean().optional(),
-  }),
-  z.object({ type: z.literal('output'), files: z.array(z.string()) }),
-]);
+export const WorkerJobEvent = z.discriminatedUnion('type', [ProgressEventBody, TrainEventBody, InfoEventBody, OutputEventBody]);
 export type WorkerJobEvent = z.infer<typeof WorkerJobEvent>;
 
 export const WorkerJobResult = z.object({
@@ -63,7 +62,8 @@ export type WorkerJobResult = z.infer<typeof WorkerJobResult>;
 
 /** Questions the host may ask a worker (answered from the engine that lives there). */
 export const WORKER_QUERIES = {
-  models: { args: z.tuple([]), result: z.array(ModelInfo) },
+  /** With the data folder: models trained there (user:<name>) are listed too. */
+  models: { args: z.tuple([z.string().optional()]), result: z.array(ModelInfo) },
   backend: { args: z.tuple([BackendPreference]), result: BackendInfo },
 };
 export type WorkerQueryName = keyof typeof WORKER_QUERIES;

@@ -11,7 +11,7 @@ import type { ImageMeta } from '../imaging';
 import { COLOUR_LABEL, iccColourSpace, iccDescription, profileBytes } from './colour';
 import { exifFromTiff } from './exif-blob';
 import { renderFileBase, renderSubfolder, type NamingContext } from './naming';
-import { placeNewBuffer, placeNewFile, wouldSkip, writeDurable, type PlaceOptions } from './place';
+import { placeNewBuffer, placeNewFile, wouldSkip, writeDurable, type PlacementLog, type PlaceOptions } from './place';
 import { carrierPng, channelsOf, toRaster16 } from './raster';
 import { EXTENSION, outputBitDepth, renderOutput, type RenderSource } from './render';
 import { provenanceJson, provenanceXmp, type Provenance, type ProvenanceOutput } from './sidecar';
@@ -39,10 +39,17 @@ export interface ExportSource {
 export interface ExportOptions {
   /** Folder the naming templates are relative to. */
   outRoot: string;
-  /** For {date} and the sidecar; default now. */
+  /**
+   * For {date} in names (and the sidecar's date unless madeAt is given); default now. A job
+   * passes its creation time, so a redo after midnight still gives the same names.
+   */
   date?: Date;
-  /** For {seq}; default 1. */
+  /** For {seq}; default 1. A job passes its number in the queue (the same on every attempt). */
   seq?: number;
+  /** When the files were made, for the provenance sidecar; default `date`. */
+  madeAt?: Date;
+  /** Hears of every file before it is placed (the job's output ledger). */
+  log?: PlacementLog;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
   /** Something was delivered with less than asked (e.g. TIFF EXIF could not be written). */
@@ -164,6 +171,7 @@ export async function exportWithPreset(src: ExportSource, presetIn: Preset, opts
         ext: EXTENSION[out.format.format],
         collision: out.naming.collision,
         protect,
+        log: opts.log,
       };
       if (!(await wouldSkip(place))) {
         const r = await renderOutput(rs, out);
@@ -222,7 +230,7 @@ export async function exportWithPreset(src: ExportSource, presetIn: Preset, opts
         backend: src.backend,
         settings: src.settings,
         preset: { id: preset.id, name: preset.name, ...(preset.client ? { client: preset.client } : {}) },
-        date,
+        date: opts.madeAt ?? date,
         copyright: first?.metadata.copyright,
         creator: first?.metadata.creator,
       };
@@ -241,12 +249,12 @@ export async function exportWithPreset(src: ExportSource, presetIn: Preset, opts
             dir,
             warnings,
           );
-          const file = await placeNewBuffer({ dir, base: renderFileBase(sc.naming.template, ctx), ext: '.json', collision: sc.naming.collision, protect }, body);
+          const file = await placeNewBuffer({ dir, base: renderFileBase(sc.naming.template, ctx), ext: '.json', collision: sc.naming.collision, protect, log: opts.log }, body);
           if (file) written.push(file);
         }
         if (sc.xmp) {
           for (const d of delivered) {
-            const file = await placeNewBuffer({ dir: d.dir, base: d.base, ext: '.xmp', collision: sc.naming.collision, protect }, provenanceXmp(provenance, d.record));
+            const file = await placeNewBuffer({ dir: d.dir, base: d.base, ext: '.xmp', collision: sc.naming.collision, protect, log: opts.log }, provenanceXmp(provenance, d.record));
             if (file) written.push(file);
           }
         }

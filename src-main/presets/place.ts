@@ -1,7 +1,9 @@
 // Putting finished files in place. A deliverable is written to a temporary file beside its
 // destination, then hard-linked to the final name: link() never replaces an existing file, so
 // two exports racing for one name cannot clobber each other and an original is never
-// overwritten. File systems without hard links fall back to check-then-rename.
+// overwritten. File systems without hard links fall back to check-then-rename. An optional
+// PlacementLog hears of every temporary file and every link before it happens, so a job that is
+// killed half-way can find (and a redo remove) exactly what it put down.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -36,6 +38,22 @@ export interface PlaceOptions {
   collision: 'suffix' | 'skip';
   /** Paths that must never be written (the original photo). */
   protect: string[];
+  /** Between the base name and the number of a taken name: '_' (default) gives `photo_2`. */
+  separator?: string;
+  /** Told before a temporary file is made and before it is linked to a final name. */
+  log?: PlacementLog;
+}
+
+/**
+ * Where a job keeps track of the files it places (worker/output-ledger). `linking` must be
+ * durable when it resolves: the link follows right after, and a crash in between must still
+ * leave the file findable.
+ */
+export interface PlacementLog {
+  /** `tmp` is about to be created (a random name beside the destination). */
+  temp(tmp: string): Promise<void>;
+  /** The finished `tmp` is about to get the name `target` (same inode after a link or rename). */
+  linking(tmp: string, target: string): Promise<void>;
 }
 
 async function isProtected(o: PlaceOptions, target: string): Promise<boolean> {
@@ -44,7 +62,7 @@ async function isProtected(o: PlaceOptions, target: string): Promise<boolean> {
 }
 
 function candidate(o: PlaceOptions, k: number): string {
-  return path.join(o.dir, `${o.base}${k > 1 ? `_${k}` : ''}${o.ext}`);
+  return path.join(o.dir, `${o.base}${k > 1 ? `${o.separator ?? '_'}${k}` : ''}${o.ext}`);
 }
 
 /** Would this output be skipped (collision 'skip' and the name taken)? Checked before costly work. */
@@ -62,11 +80,15 @@ export async function placeNewFile(o: PlaceOptions, fill: (tempPath: string) => 
   await fs.mkdir(o.dir, { recursive: true });
   const tmp = tempBeside(o.dir, o.base, o.ext);
   try {
+    await o.log?.temp(tmp);
     await fill(tmp);
     for (let k = 1; k < 10_000; k++) {
       const target = candidate(o, k);
-      const taken = await isProtected(o, target);
+      // A name seen taken is passed over before the (durable) log entry; link() still has the
+      // last word when another writer takes the name in between.
+      const taken = (await isProtected(o, target)) || (await exists(target));
       if (!taken) {
+        await o.log?.linking(tmp, target);
         try {
           await fs.link(tmp, target);
           return target;

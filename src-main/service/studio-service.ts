@@ -5,6 +5,7 @@ import { openJournal } from '../jobs/journal';
 import { JobQueue } from '../jobs/queue';
 import { MemoryJobStore, type JobStore } from '../jobs/store';
 import { ProcessWorkerHost, type SpawnWorker, type WorkerHost } from '../jobs/worker-host';
+import { stableJobOptions } from '../jobs/worker-protocol';
 import { WorkerPool } from '../jobs/worker-pool';
 import { DEFAULT_LIMITS } from '../imaging';
 import { defaultWorkerEntry } from '../worker/entry';
@@ -116,6 +117,7 @@ export async function createStudioService(opts: StudioServiceOptions = {}): Prom
       presetsDir: paths.presets,
       limits: { maxInputMP: limits.maxInputMP, maxOutputMP: limits.maxOutputMP, maxFileMB: limits.maxFileMB },
       attempt: Math.max(1, job.attempts ?? 1),
+      job: stableJobOptions(job),
     }),
   });
 

@@ -1,4 +1,3 @@
-import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { BackendName, EnhanceRequest } from '../contract/enhance';
 import { StudioError } from '../contract/errors';
@@ -6,11 +5,13 @@ import type { FloatImage } from '../contract/image';
 import { currentBackend } from '../engine/backend';
 import { getUpscaler } from '../engine/registry';
 import type { ModelStore } from '../engine/upscaler';
-import { checkOutputSize, decodeImage, encodeImage, freeOutputPath, probeImage, writeOutput } from '../imaging';
+import { checkOutputSize, decodeImage, encodeImage, probeImage, writeOutput } from '../imaging';
 import type { WorkerJobEvent, WorkerJobResult, WorkerRunOptions } from '../jobs/worker-protocol';
 import { createPresetStore, exportWithPreset, type PresetEntry } from '../presets';
+import { placeNewBuffer } from '../presets/place';
 import { cameraHints } from './hints';
 import { outputFileName, sameFamilyFormat } from './naming';
+import { OutputLedger, outputLedgerPath, undoEarlierAttempt } from './output-ledger';
 import { ProgressReporter } from './progress';
 
 export interface EnhanceContext {
@@ -28,13 +29,15 @@ function throwIfCancelled(signal: AbortSignal): void {
 /**
  * One photo: probe -> size check (before any work) -> decode -> upscale (alpha separately,
  * bicubic) -> encode (format, bit depth, ICC, EXIF kept) -> atomic write beside nothing it
- * could replace.
+ * could replace. Every file the job places is in its output ledger first, so a redo after a
+ * crash starts by removing what the interrupted attempt left and writes the same names again.
  */
 export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Promise<WorkerJobResult> {
   const { signal, options } = ctx;
   const limits = options.limits;
   const progress = new ProgressReporter(ctx.emit);
   const input = path.resolve(req.input);
+  const ledger = await openLedger(input, ctx);
   const upscaler = getUpscaler(req.method); // an unknown method fails before any file is read
   const presets = await resolvePresets(req.exportPresets, options);
 
@@ -97,15 +100,19 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
   const dir = path.resolve(req.output?.dir ?? options.outputsDir);
   const wanted = path.join(dir, outputFileName(input, req.method, req.scale, format));
   const overwrite = req.output?.overwrite ?? false;
-  const file = overwrite ? wanted : await freeOutputPath(wanted);
-  await writeOutput(file, bytes, { inputPath: input, overwrite });
-  progress.progress('encode', 1, 1);
-  const outputs = [file];
-  ctx.emit({ type: 'output', files: [file] });
+  // Names in deliverables come from the job, not the clock: every attempt gives the same ones.
+  const naming = options.job ? { date: new Date(options.job.createdAt), seq: options.job.seq ?? 1 } : {};
+  const outputs: string[] = [];
 
-  // Deliverables of the export presets, from the same pixels. A job is all or nothing: if an
-  // export fails, what this job wrote is removed again (a retry starts clean).
+  // A job is all or nothing: if a write or an export fails (or the job is cancelled), what this
+  // job wrote is removed again (a retry starts clean).
   try {
+    const file = await placeMainOutput(wanted, bytes, { input, overwrite, ledger });
+    progress.progress('encode', 1, 1);
+    outputs.push(file);
+    ctx.emit({ type: 'output', files: [file] });
+
+    // Deliverables of the export presets, from the same pixels.
     for (const [i, entry] of presets.entries()) {
       throwIfCancelled(signal);
       progress.progress('export', i, presets.length);
@@ -121,16 +128,26 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
           settings: { ...(req.preset ? { preset: req.preset } : {}), ...(req.zssr ? { zssr: req.zssr } : {}) },
         },
         entry.preset,
-        { outRoot: dir, signal, onWarning: (message) => ctx.emit({ type: 'info', message: `${entry.preset.name}: ${message}` }) },
+        {
+          outRoot: dir,
+          ...naming,
+          madeAt: new Date(),
+          log: ledger,
+          signal,
+          onWarning: (message) => ctx.emit({ type: 'info', message: `${entry.preset.name}: ${message}` }),
+        },
       );
       outputs.push(...files);
       ctx.emit({ type: 'output', files });
       progress.progress('export', i + 1, presets.length);
     }
   } catch (err) {
-    await Promise.all(outputs.map((f) => fs.rm(f, { force: true })));
+    await ledger.undo().catch(() => undefined); // the job's own error is the one to report
     throw err;
   }
+  // Done: the files stay, the ledger goes. (A crash in the few milliseconds between this and
+  // the host recording the job done makes a redo that cannot see these files.)
+  await ledger.discard();
 
   return {
     outputs,
@@ -139,10 +156,51 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
   };
 }
 
+/**
+ * The job's output ledger, after removing what an earlier attempt of the same job left (any
+ * attempt number: a host that died before recording the attempt still left a ledger). Without
+ * a job id or a data folder the ledger lives in memory only.
+ */
+async function openLedger(input: string, ctx: EnhanceContext): Promise<OutputLedger> {
+  const dataDir = dataDirOf(ctx.options);
+  const file = ctx.options.job && dataDir ? outputLedgerPath(dataDir, ctx.options.job.id) : undefined;
+  if (file) {
+    const removed = await undoEarlierAttempt(file, [input]);
+    if (removed.length) {
+      ctx.emit({ type: 'info', message: `removed ${removed.length} file(s) left by an interrupted earlier attempt: ${removed.map((f) => path.basename(f)).join(', ')}` });
+    }
+  }
+  return new OutputLedger(file, [input]);
+}
+
+/**
+ * The main output. Replacing (watched folders): written in place, then recorded (a redo writes
+ * the same name anyway). Otherwise under the first free name (`-2`, `-3`...), recorded before it
+ * is linked in, never over an existing file.
+ */
+async function placeMainOutput(wanted: string, bytes: Buffer, o: { input: string; overwrite: boolean; ledger: OutputLedger }): Promise<string> {
+  if (o.overwrite) {
+    await writeOutput(wanted, bytes, { inputPath: o.input, overwrite: true });
+    await o.ledger.placed(wanted);
+    return wanted;
+  }
+  const ext = path.extname(wanted);
+  const file = await placeNewBuffer(
+    { dir: path.dirname(wanted), base: path.basename(wanted, ext), ext, separator: '-', collision: 'suffix', protect: [o.input], log: o.ledger },
+    bytes,
+  );
+  if (!file) throw new StudioError('E_WOULD_OVERWRITE', `no free file name near ${wanted}`);
+  return file;
+}
+
+function dataDirOf(options: WorkerRunOptions): string | undefined {
+  return options.dataDir ?? (options.presetsDir ? path.dirname(options.presetsDir) : undefined);
+}
+
 /** The export presets a request names, looked up before any work (an unknown one fails fast). */
 async function resolvePresets(ids: string[] | undefined, options: WorkerRunOptions): Promise<PresetEntry[]> {
   if (!ids?.length) return [];
-  const dataDir = options.dataDir ?? (options.presetsDir ? path.dirname(options.presetsDir) : undefined);
+  const dataDir = dataDirOf(options);
   if (!dataDir) throw new StudioError('E_PRESET_INVALID', 'export presets were asked for, but this run has no studio data folder to read them from');
   const store = createPresetStore(dataDir);
   const out: PresetEntry[] = [];

@@ -9,6 +9,7 @@ import { openJournal } from '../../jobs/journal';
 import { JobQueue } from '../../jobs/queue';
 import { ProcessWorkerHost } from '../../jobs/worker-host';
 import { WorkerPool } from '../../jobs/worker-pool';
+import { stableJobOptions } from '../../jobs/worker-protocol';
 import { dataPaths, resolveDataDir } from '../../service/data-dir';
 import { shortHash, stableJson } from '../../watch/hash';
 import { describeReport, WatchManager } from '../../watch/manager';
@@ -135,8 +136,10 @@ export const command: Command = {
       runOptions: (job) => ({
         outputsDir: recipe.outDir,
         cacheDir: paths.cache,
+        dataDir: paths.dataDir,
         presetsDir: paths.presets,
         attempt: job.attempts ?? 1,
+        job: stableJobOptions(job), // same {date}/{seq} names and a clean redo after a crash
       }),
     });
     pool.onLifecycle((e) => {
