@@ -88,3 +88,13 @@ export async function freeOutputPath(file: string): Promise<string> {
   }
   throw new StudioError('E_WOULD_OVERWRITE', `no free file name near ${file}`);
 }
+
+/** A text file's content, or undefined when there is no such file (other errors are thrown). */
+export async function readTextIfExists(file: string): Promise<string | undefined> {
+  try {
+    return await fs.readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}

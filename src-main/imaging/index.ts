@@ -2,7 +2,7 @@
 export { decodeImage } from './decode';
 export { probeImage } from './probe';
 export { encodeImage, quantize, mimeType, supports16Bit, ENCODE_FORMATS } from './encode';
-export { writeFileAtomic, writeOutput, isSameFile, freeOutputPath, type WriteOutputOptions } from './atomic';
+export { writeFileAtomic, writeOutput, isSameFile, freeOutputPath, readTextIfExists, type WriteOutputOptions } from './atomic';
 export { DEFAULT_LIMITS, resolveLimits, checkOutputSize, checkInputPixels, checkFileSize } from './limits';
 export { renderPreview, type PreviewOptions } from './preview';
 export { sniffFormat, type SniffedFormat } from './sniff';

@@ -6,7 +6,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { StudioError } from '../contract/errors';
 import { PRESET_SCHEMA_VERSION, type Preset } from '../contract/presets';
-import { writeFileAtomic } from '../imaging';
+import { readTextIfExists, writeFileAtomic } from '../imaging';
 import { presetResource } from './resources';
 import { parsePreset } from './validate';
 
@@ -101,13 +101,8 @@ export function createPresetStore(dataDir: string, opts: PresetStoreOptions = {}
   }
 
   async function readUser(): Promise<Preset[]> {
-    let text: string;
-    try {
-      text = await fs.readFile(file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
+    const text = await readTextIfExists(file);
+    if (text === undefined) return [];
     let raw: UserFile;
     const bad: string[] = [];
     const out: Preset[] = [];

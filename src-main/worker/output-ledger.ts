@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { isSameFile } from '../imaging';
+import { isSameFile, readTextIfExists } from '../imaging';
 import { syncDir } from '../jobs/durable';
 import type { PlacementLog } from '../presets/place';
 
@@ -80,13 +80,8 @@ function parse(text: string): Entry[] {
  * one of `protect`), then the ledger. Returns what was removed (visible, not temporary, files).
  */
 export async function undoEarlierAttempt(file: string, protect: readonly string[]): Promise<string[]> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw err;
-  }
+  const text = await readTextIfExists(file);
+  if (text === undefined) return [];
   const entries = parse(text);
   const removed = await removeEntries(entries, protect);
   await fs.rm(file, { force: true });
