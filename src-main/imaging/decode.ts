@@ -5,7 +5,7 @@ import { checkInputPixels } from './limits';
 import { readHeader, sharpOptions } from './probe';
 import { sampleSpace } from './raw';
 import { sharpError } from './source';
-import type { DecodedImage, ImageLimits, ImageSource } from './types';
+import type { DecodedImage, ImageLimits, ImageMeta, ImageSource } from './types';
 
 // Lookup tables: sample -> float32 in [0,1], built once per depth.
 const LUT = new Map<number, Float32Array>();
@@ -23,13 +23,23 @@ function lut(max: number): Float32Array {
 // and re-attached on encode); anything else (CMYK, Lab...) is converted to sRGB on decode.
 const KEEP_SPACES = new Set(['srgb', 'rgb', 'rgb16', 'b-w', 'grey16', 'scrgb']);
 
+/** Upright interleaved samples as decoded (grey or RGB, alpha last if any) with the file's metadata. */
+export interface DecodedSamples {
+  samples: Uint8Array | Uint16Array;
+  width: number;
+  height: number;
+  /** 1 grey, 2 grey + alpha, 3 RGB, 4 RGB + alpha. */
+  channels: number;
+  /** channels/hasAlpha describe the samples; bitDepth 16 means Uint16Array. */
+  meta: ImageMeta;
+}
+
 /**
- * Decodes the first frame of an image to upright float pixels in [0,1]: 1 channel for
- * grayscale, 3 for colour, alpha split off. 16-bit files keep 16-bit precision.
- * Coded errors: E_FILE_NOT_FOUND, E_EMPTY_FILE, E_FILE_TOO_LARGE, E_UNSUPPORTED_FORMAT,
- * E_INPUT_TOO_LARGE (from the header, before decoding), E_CORRUPT_IMAGE.
+ * The first frame as 8/16-bit samples, oriented, in the numbers the engine works on: for
+ * resampling that needs no float copy (classical methods on big photos). Same checks and coded
+ * errors as decodeImage.
  */
-export async function decodeImage(src: ImageSource, limits?: Partial<ImageLimits>): Promise<DecodedImage> {
+export async function decodeSamples(src: ImageSource, limits?: Partial<ImageLimits>): Promise<DecodedSamples> {
   const { lim, loaded, md, meta } = await readHeader(src, limits, 'full');
   checkInputPixels(meta.width, meta.height, lim);
 
@@ -59,6 +69,22 @@ export async function decodeImage(src: ImageSource, limits?: Partial<ImageLimits
   if (samples.length < width * height * channels || channels < 1 || channels > 4) {
     throw new StudioError('E_CORRUPT_IMAGE', `${loaded.name}: decoder returned ${channels} channels / ${samples.length} samples for ${width}x${height}`);
   }
+  meta.width = width;
+  meta.height = height;
+  meta.channels = channels <= 2 ? 1 : 3;
+  meta.hasAlpha = channels === 2 || channels === 4;
+  return { samples, width, height, channels, meta };
+}
+
+/**
+ * Decodes the first frame of an image to upright float pixels in [0,1]: 1 channel for
+ * grayscale, 3 for colour, alpha split off. 16-bit files keep 16-bit precision.
+ * Coded errors: E_FILE_NOT_FOUND, E_EMPTY_FILE, E_FILE_TOO_LARGE, E_UNSUPPORTED_FORMAT,
+ * E_INPUT_TOO_LARGE (from the header, before decoding), E_CORRUPT_IMAGE.
+ */
+export async function decodeImage(src: ImageSource, limits?: Partial<ImageLimits>): Promise<DecodedImage> {
+  const { samples, width, height, channels, meta } = await decodeSamples(src, limits);
+  const wide = samples instanceof Uint16Array;
   const table = lut(wide ? 65535 : 255);
   const hasAlpha = channels === 2 || channels === 4;
   const cc: 1 | 3 = channels <= 2 ? 1 : 3;
@@ -75,9 +101,5 @@ export async function decodeImage(src: ImageSource, limits?: Partial<ImageLimits
       ad[p] = table[samples[s++]];
     }
   }
-  meta.width = width;
-  meta.height = height;
-  meta.channels = cc;
-  meta.hasAlpha = hasAlpha;
   return alpha ? { rgb, alpha, meta } : { rgb, meta };
 }

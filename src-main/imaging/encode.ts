@@ -47,15 +47,22 @@ function checkImage(img: FloatImage, what: string): void {
   }
 }
 
+/**
+ * Optimised Huffman tables need every DCT coefficient of the image in memory at once (about 6
+ * bytes per pixel: 2.2 GB for a 192 MP output, measured); above this size files get a few per
+ * cent larger instead.
+ */
+export const JPEG_OPTIMISE_MAX_PIXELS = 50e6;
+
 /** 4:4:4 at high quality: chroma subsampling blurs the detail an upscale just made. */
-export function jpegOptions(quality: number): { quality: number; chromaSubsampling: '4:4:4' | '4:2:0' } {
-  return { quality, chromaSubsampling: quality >= 90 ? '4:4:4' : '4:2:0' };
+export function jpegOptions(quality: number, pixels = 0): { quality: number; chromaSubsampling: '4:4:4' | '4:2:0'; optimiseCoding: boolean } {
+  return { quality, chromaSubsampling: quality >= 90 ? '4:4:4' : '4:2:0', optimiseCoding: pixels <= JPEG_OPTIMISE_MAX_PIXELS };
 }
 
-function applyFormat(pipe: Sharp, format: EncodeFormat, quality: number, density?: number): Sharp {
+function applyFormat(pipe: Sharp, format: EncodeFormat, quality: number, pixels: number, density?: number): Sharp {
   switch (format) {
     case 'jpeg':
-      return pipe.jpeg(jpegOptions(quality));
+      return pipe.jpeg(jpegOptions(quality, pixels));
     case 'png':
       return pipe.png({ compressionLevel: 6 });
     case 'webp':
@@ -80,7 +87,7 @@ function applyFormat(pipe: Sharp, format: EncodeFormat, quality: number, density
  */
 export async function encodeImage(rgb: FloatImage, opts: EncodeOptions): Promise<Buffer> {
   const { format } = opts;
-  if (!ENCODE_FORMATS.includes(format)) throw new StudioError('E_UNSUPPORTED_FORMAT', `cannot write '${String(format)}'; use one of ${ENCODE_FORMATS.join(', ')}`);
+  checkFormat(format);
   checkImage(rgb, 'image');
   if (opts.alpha) {
     checkImage(opts.alpha, 'alpha');
@@ -88,30 +95,55 @@ export async function encodeImage(rgb: FloatImage, opts: EncodeOptions): Promise
       throw new StudioError('E_INVALID_ARGUMENT', `alpha ${opts.alpha.width}x${opts.alpha.height}x${opts.alpha.channels} does not fit image ${rgb.width}x${rgb.height}`);
     }
   }
-  const quality = Math.min(100, Math.max(1, Math.round(opts.quality ?? DEFAULT_QUALITY[format])));
   const wide = opts.bitDepth === 16 && supports16Bit(format);
   const alpha = format === 'jpeg' ? undefined : opts.alpha;
   const channels = rgb.channels + (alpha ? 1 : 0);
   let samples = quantize(rgb, alpha, wide ? 16 : 8);
   if (format === 'jpeg' && opts.alpha) samples = flattenOnWhite(samples as Uint8Array, rgb, opts.alpha);
+  return encodeSamples(samples, { width: rgb.width, height: rgb.height, channels }, { format, quality: opts.quality, meta: opts.meta });
+}
+
+function checkFormat(format: EncodeFormat): void {
+  if (!ENCODE_FORMATS.includes(format)) throw new StudioError('E_UNSUPPORTED_FORMAT', `cannot write '${String(format)}'; use one of ${ENCODE_FORMATS.join(', ')}`);
+}
+
+/**
+ * Encodes interleaved 8/16-bit samples (1-2 channels grey, 3-4 RGB, alpha last; a Uint16Array
+ * is written 16-bit by PNG/TIFF) with the same metadata handling as encodeImage. The samples
+ * must already suit the format (JPEG: no alpha; 8-bit for formats without 16-bit).
+ */
+export async function encodeSamples(
+  samplesIn: Uint8Array | Uint16Array,
+  size: { width: number; height: number; channels: number },
+  opts: Omit<EncodeOptions, 'alpha' | 'bitDepth'>,
+): Promise<Buffer> {
+  const { format } = opts;
+  checkFormat(format);
+  const { width, height, channels } = size;
+  let samples = samplesIn;
+  const wide = samples instanceof Uint16Array;
+  if ((wide && !supports16Bit(format)) || (format === 'jpeg' && channels % 2 === 0) || samples.length !== width * height * channels) {
+    throw new StudioError('E_INVALID_ARGUMENT', `${width}x${height}x${channels} ${wide ? '16' : '8'}-bit samples (${samples.length}) cannot be written as ${format}`);
+  }
+  const quality = Math.min(100, Math.max(1, Math.round(opts.quality ?? DEFAULT_QUALITY[format])));
   const meta = opts.meta ?? {};
   const carry = { icc: meta.icc?.length ? meta.icc : undefined, exif: meta.exif?.length ? meta.exif : undefined, density: meta.density };
 
   // Never sharp's withMetadata(): it attaches (and may convert to) a profile of its own choosing.
   const finish = (pipe: Sharp) => {
     if (meta.xmp?.length) pipe = pipe.withXmp(meta.xmp.toString('utf8'));
-    return applyFormat(pipe, format, quality, meta.density).toBuffer();
+    return applyFormat(pipe, format, quality, width * height, meta.density).toBuffer();
   };
 
   try {
-    if (format === 'png') return embedInPng(await finish(rawSharp(samples, rgb.width, rgb.height, channels)), carry);
-    if (format === 'jpeg') return embedInJpeg(await finish(rawSharp(samples, rgb.width, rgb.height, channels)), carry);
-    if (!carry.icc && !carry.exif) return await finish(rawSharp(samples, rgb.width, rgb.height, channels));
+    if (format === 'png') return embedInPng(await finish(rawSharp(samples, width, height, channels)), carry);
+    if (format === 'jpeg') return embedInJpeg(await finish(rawSharp(samples, width, height, channels)), carry);
+    if (!carry.icc && !carry.exif) return await finish(rawSharp(samples, width, height, channels));
     // Other formats: a stored (uncompressed) PNG carries profile + EXIF into sharp, which copies
     // them over without touching the pixels.
-    const carrier = embedInPng(await rawSharp(samples, rgb.width, rgb.height, channels).png({ compressionLevel: 0 }).toBuffer(), carry);
+    const carrier = embedInPng(await rawSharp(samples, width, height, channels).png({ compressionLevel: 0 }).toBuffer(), carry);
     samples = new Uint8Array(0);
-    let pipe = sharp(carrier, { limitInputPixels: false, ignoreIcc: true }).toColourspace(sampleSpace(wide, rgb.channels === 1));
+    let pipe = sharp(carrier, { limitInputPixels: false, ignoreIcc: true }).toColourspace(sampleSpace(wide, channels <= 2));
     if (carry.icc) pipe = pipe.keepIccProfile();
     if (carry.exif) pipe = pipe.keepExif();
     return await finish(pipe);

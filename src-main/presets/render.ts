@@ -6,6 +6,7 @@
 import sharp, { type Sharp } from 'sharp';
 import type { FormatSpec, ImageOutput, SharpenSpec } from '../contract/presets';
 import { sampleSpace } from '../imaging/raw';
+import { JPEG_OPTIMISE_MAX_PIXELS } from '../imaging';
 import { iccColourSpace, iccDescription, profileBytes, sharpProfileName } from './colour';
 import { jpegWithoutExif, pngWithoutExif } from './containers';
 import { exifForOutput } from './exif-blob';
@@ -75,10 +76,10 @@ export function uprightXmp(xmp: Buffer): string {
     .replace(/<tiff:Orientation>\s*\d\s*<\/tiff:Orientation>/g, '<tiff:Orientation>1</tiff:Orientation>');
 }
 
-function applyFormat(p: Sharp, f: FormatSpec): Sharp {
+function applyFormat(p: Sharp, f: FormatSpec, pixels: number): Sharp {
   switch (f.format) {
     case 'jpeg':
-      return p.jpeg({ quality: f.quality, chromaSubsampling: f.chromaSubsampling, progressive: f.progressive, optimiseCoding: true });
+      return p.jpeg({ quality: f.quality, chromaSubsampling: f.chromaSubsampling, progressive: f.progressive, optimiseCoding: pixels <= JPEG_OPTIMISE_MAX_PIXELS });
     case 'png':
       return p.png({ compressionLevel: f.compressionLevel, adaptiveFiltering: true });
     case 'webp':
@@ -144,7 +145,7 @@ export async function renderOutput(src: RenderSource, out: ImageOutput): Promise
   const densityHere = exif !== undefined || fmt === 'jpeg' || fmt === 'png' || fmt === 'tiff';
   if (densityHere) b = b.withDensity(ppi);
   b = b.toColourspace(sampleSpace(bitDepth === 16, raster.colour === 1));
-  let buffer: Buffer = await applyFormat(b, out.format).toBuffer();
+  let buffer: Buffer = await applyFormat(b, out.format, size.width * size.height).toBuffer();
   if (!exif && fmt === 'jpeg') buffer = jpegWithoutExif(buffer);
   if (!exif && fmt === 'png') buffer = pngWithoutExif(buffer);
   return {

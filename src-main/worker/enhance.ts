@@ -3,6 +3,7 @@ import type { BackendName, EnhanceRequest } from '../contract/enhance';
 import { StudioError } from '../contract/errors';
 import type { FloatImage } from '../contract/image';
 import { currentBackend } from '../engine/backend';
+import { classicalKernel } from '../engine/classical';
 import { getUpscaler } from '../engine/registry';
 import type { ModelStore } from '../engine/upscaler';
 import { checkOutputSize, decodeImage, encodeImage, probeImage, writeOutput } from '../imaging';
@@ -13,6 +14,7 @@ import { cameraHints } from './hints';
 import { outputFileName, sameFamilyFormat } from './naming';
 import { OutputLedger, outputLedgerPath, undoEarlierAttempt } from './output-ledger';
 import { ProgressReporter } from './progress';
+import { resizeFileToBytes } from './stream-resize';
 
 export interface EnhanceContext {
   signal: AbortSignal;
@@ -45,6 +47,34 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
   const head = await probeImage(input, limits);
   checkOutputSize(head.width, head.height, req.scale, limits);
   throwIfCancelled(signal);
+  const format = req.output?.format ?? sameFamilyFormat(head.format);
+  const dir = path.resolve(req.output?.dir ?? options.outputsDir);
+  const wanted = path.join(dir, outputFileName(input, req.method, req.scale, format));
+  const overwrite = req.output?.overwrite ?? false;
+
+  // Classical methods straight to the file when nothing else needs the float pixels.
+  const kernel = classicalKernel(req.method);
+  if (kernel && !presets.length && !head.hasAlpha) {
+    const { bytes } = await resizeFileToBytes(input, kernel, req, format, {
+      limits,
+      signal,
+      onDecoded: () => progress.progress('decode', 1, 1),
+      onProgress: (done, total) => progress.progress('infer', done, total),
+    });
+    progress.progress('encode', 0, 1);
+    throwIfCancelled(signal);
+    try {
+      const file = await placeMainOutput(wanted, bytes, { input, overwrite, ledger });
+      progress.progress('encode', 1, 1);
+      ctx.emit({ type: 'output', files: [file] });
+      await ledger.discard();
+      return { outputs: [file] };
+    } catch (err) {
+      await ledger.undo().catch(() => undefined);
+      throw err;
+    }
+  }
+
   const { rgb, alpha, meta } = await decodeImage(input, limits);
   progress.progress('decode', 1, 1);
   throwIfCancelled(signal);
@@ -88,7 +118,6 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
   }
 
   progress.progress('encode', 0, 1);
-  const format = req.output?.format ?? sameFamilyFormat(meta.format);
   const bytes = await encodeImage(out, {
     format,
     quality: req.output?.quality,
@@ -97,9 +126,6 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
     meta: { icc: meta.icc, exif: meta.exif, xmp: meta.xmp, density: meta.density },
   });
   throwIfCancelled(signal);
-  const dir = path.resolve(req.output?.dir ?? options.outputsDir);
-  const wanted = path.join(dir, outputFileName(input, req.method, req.scale, format));
-  const overwrite = req.output?.overwrite ?? false;
   // Names in deliverables come from the job, not the clock: every attempt gives the same ones.
   const naming = options.job ? { date: new Date(options.job.createdAt), seq: options.job.seq ?? 1 } : {};
   const outputs: string[] = [];

@@ -45,5 +45,10 @@ function makeUpscaler(m: (typeof METHODS)[number]): Upscaler {
   };
 }
 
+/** The resampling kernel behind a classical method id, or undefined for any other method. */
+export function classicalKernel(methodId: string): ResizeKernel | undefined {
+  return METHODS.find((m) => m.id === methodId)?.kernel;
+}
+
 /** nearest, bilinear, bicubic, lanczos: exact MATLAB imresize kernels at any factor. */
 export const classicalUpscalers: Upscaler[] = METHODS.map(makeUpscaler);

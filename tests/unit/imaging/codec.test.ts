@@ -1,7 +1,8 @@
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { FloatImage } from '../../../src-main/contract/image';
-import { decodeImage, encodeImage, probeImage } from '../../../src-main/imaging';
+import { decodeImage, encodeImage, JPEG_OPTIMISE_MAX_PIXELS, probeImage } from '../../../src-main/imaging';
+import { jpegOptions } from '../../../src-main/imaging/encode';
 import { gradient, meanAbsDiff } from './helpers';
 
 describe('encode/decode round trips', () => {
@@ -104,5 +105,18 @@ describe('encode/decode round trips', () => {
     expect(jpg.alpha).toBeUndefined();
     expect(jpg.rgb.data[0]).toBeGreaterThan(0.95); // alpha 0 black -> white
     expect(jpg.rgb.data[(w - 1) * 3]).toBeLessThan(0.05); // alpha 255 black stays black
+  });
+});
+
+describe('JPEG settings by size', () => {
+  it('optimises Huffman tables up to the memory threshold only', async () => {
+    expect(jpegOptions(92, 12e6).optimiseCoding).toBe(true);
+    expect(jpegOptions(92, JPEG_OPTIMISE_MAX_PIXELS + 1).optimiseCoding).toBe(false);
+    expect(jpegOptions(80).chromaSubsampling).toBe('4:2:0');
+    // Small images really get the smaller, optimised file.
+    const img = gradient(64, 48);
+    const opt = await encodeImage(img, { format: 'jpeg', quality: 92 });
+    const plain = await sharp(opt).jpeg({ quality: 92, chromaSubsampling: '4:4:4', optimiseCoding: false }).toBuffer();
+    expect(opt.length).toBeLessThan(plain.length);
   });
 });
