@@ -173,7 +173,7 @@ export async function runQuality(ctx: BenchContext): Promise<string> {
         const mean = (a: number[]): number => a.reduce((x, y) => x + y, 0) / a.length;
         const pub = PUBLISHED_ZSSR[set]?.[scale];
         md.push(
-          `| ${set} | x${scale} | ${preset} | ${ps.length} | ${mean(ps).toFixed(2)} | ${mean(ss).toFixed(4)} | ${mean(bs).toFixed(2)} | +${(mean(ps) - mean(bs)).toFixed(2)} | ${pub ?? '-'} | ${mean(secs).toFixed(1)} | ${Math.round(mean(steps))} |`,
+          `| ${set} | x${scale} | ${preset} | ${ps.length} | ${mean(ps).toFixed(2)} | ${mean(ss).toFixed(4)} | ${mean(bs).toFixed(2)} | +${(mean(ps) - mean(bs)).toFixed(2)} | ${pub !== undefined && ps.length === images.length ? pub : '-'} | ${mean(secs).toFixed(1)} | ${Math.round(mean(steps))} |`,
         );
       }
     }
