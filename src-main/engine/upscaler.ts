@@ -39,10 +39,24 @@ export interface UpscaleContext extends EngineRunOptions {
   onEvent?: (e: EngineEvent) => void;
 }
 
+/** Interleaved 8/16-bit samples, ready for an encoder. */
+export interface SampleImage {
+  width: number;
+  height: number;
+  channels: 1 | 3;
+  data: Uint8Array | Uint16Array;
+}
+
 /** One enhancement method. `upscale` returns an image exactly `round(w*scale) x round(h*scale)`. */
 export interface Upscaler {
   info: ModelInfo;
   upscale(img: FloatImage, ctx: UpscaleContext): Promise<FloatImage>;
+  /**
+   * The same result written straight into 8/16-bit samples (rounded half up, clamped) as it is
+   * made, without a float copy of the output; undefined (before any work) when this method
+   * cannot for this request. Optional: for big photos.
+   */
+  upscaleToSamples?(img: FloatImage, ctx: UpscaleContext, depth: 8 | 16): Promise<SampleImage | undefined>;
 }
 
 /** Output size of an upscale, the same rule for every method. */

@@ -6,8 +6,8 @@ import type { BackendName } from '../../contract/enhance';
 import { ensureBackend, preferenceFromEnv, tf } from '../backend';
 import { toGray, toRgb } from '../channels';
 import { imresize } from '../classical/imresize';
-import { checkTiledOutput, chooseTileSize, inferTiled } from '../tiling';
-import { outputSize, type UpscaleContext, type Upscaler } from '../upscaler';
+import { checkTiledOutput, chooseTileSize, inferTiled, inferTiledBands, type TileOptions } from '../tiling';
+import { outputSize, type SampleImage, type UpscaleContext, type Upscaler } from '../upscaler';
 import { planScales } from './scale-plan';
 
 export interface NetSpec {
@@ -44,30 +44,38 @@ export async function runTile(net: (x: tf.Tensor4D) => tf.Tensor4D, tile: FloatI
   }
 }
 
+/** Backend, the chosen net and its tiling for one native step `s` (k-th of the plan). */
+async function prepareStep(ctx: UpscaleContext, spec: NetSpec, backend: BackendName, s: number, k: number) {
+  const net = await spec.net(s);
+  const tiles: TileOptions = {
+    scale: s,
+    tile: spec.tile ?? chooseTileSize(spec.bytesPerPixel(s), backend),
+    overlap: spec.overlap,
+    margin: spec.margin,
+    signal: ctx.signal,
+    onTile: (done, total) => ctx.onProgress?.({ phase: 'infer', done, total, step: k + 1, message: `x${s} tile ${done}/${total}` }),
+  };
+  const run = (t: FloatImage) => runTile(net, spec.interpolateFirst ? imresize(t, { scale: s }) : t, spec.range);
+  return { tiles, run };
+}
+
+async function startRun(ctx: UpscaleContext, label: string, plan: ReturnType<typeof planScales>): Promise<BackendName> {
+  const backend: BackendName = await ensureBackend(ctx.backend ?? preferenceFromEnv());
+  ctx.onEvent?.({ backend, message: `${label} on ${backend}: ${plan.steps.map((s) => `x${s}`).join(' then ')}${plan.resize ? ' then bicubic to size' : ''}` });
+  return backend;
+}
+
 /** Upscale with a net at any scale (see planScales), tiled, on the preferred backend. */
 export async function upscaleWithNet(img: FloatImage, ctx: UpscaleContext, spec: NetSpec, label: string): Promise<FloatImage> {
   const plan = planScales(ctx.scale, spec.scales);
   const product = plan.steps.reduce((a, b) => a * b, 1);
   // Refuse before loading anything: the largest image held is the last net step's output.
   checkTiledOutput(img.width, img.height, 3, product);
-  const backend: BackendName = await ensureBackend(ctx.backend ?? preferenceFromEnv());
-  ctx.onEvent?.({ backend, message: `${label} on ${backend}: ${plan.steps.map((s) => `x${s}`).join(' then ')}${plan.resize ? ' then bicubic to size' : ''}` });
+  const backend = await startRun(ctx, label, plan);
   let cur = toRgb(img);
   for (const [k, s] of plan.steps.entries()) {
-    const net = await spec.net(s);
-    const tileSide = spec.tile ?? chooseTileSize(spec.bytesPerPixel(s), backend);
-    cur = await inferTiled(
-      cur,
-      {
-        scale: s,
-        tile: tileSide,
-        overlap: spec.overlap,
-        margin: spec.margin,
-        signal: ctx.signal,
-        onTile: (done, total) => ctx.onProgress?.({ phase: 'infer', done, total, step: k + 1, message: `x${s} tile ${done}/${total}` }),
-      },
-      (t) => runTile(net, spec.interpolateFirst ? imresize(t, { scale: s }) : t, spec.range),
-    );
+    const step = await prepareStep(ctx, spec, backend, s, k);
+    cur = await inferTiled(cur, step.tiles, step.run);
   }
   const size = outputSize(img.width, img.height, ctx.scale);
   if (plan.resize || cur.width !== size.width || cur.height !== size.height) {
@@ -77,7 +85,42 @@ export async function upscaleWithNet(img: FloatImage, ctx: UpscaleContext, spec:
   return img.channels === 1 ? toGray(cur) : cur;
 }
 
+/**
+ * The same as upscaleWithNet for a single native step, with finished rows quantized into the
+ * 8/16-bit output as the tiles complete: the float output (12 bytes per pixel) never exists.
+ * Undefined when the scale needs several steps or a final resize.
+ */
+export async function upscaleWithNetToSamples(img: FloatImage, ctx: UpscaleContext, spec: NetSpec, label: string, depth: 8 | 16): Promise<SampleImage | undefined> {
+  const plan = planScales(ctx.scale, spec.scales);
+  const size = outputSize(img.width, img.height, ctx.scale);
+  const [s] = plan.steps;
+  if (plan.steps.length !== 1 || plan.resize || Math.round(img.width * s) !== size.width || Math.round(img.height * s) !== size.height) return undefined;
+  checkTiledOutput(img.width, img.height, 3, s);
+  const backend = await startRun(ctx, label, plan);
+  const step = await prepareStep(ctx, spec, backend, s, 0);
+  const c = img.channels;
+  const max = depth === 16 ? 65535 : 255;
+  const n = size.width * size.height * c;
+  const data = depth === 16 ? new Uint16Array(n) : new Uint8Array(n);
+  const q = (v: number) => {
+    const x = Math.floor(v * max + 0.5);
+    return x > 0 ? (x < max ? x : max) : 0;
+  };
+  await inferTiledBands(toRgb(img), step.tiles, step.run, (band) => {
+    const src = band.data;
+    const px = band.width * band.height;
+    const base = band.y * band.width * c;
+    if (c === 3) for (let i = 0; i < px * 3; i++) data[base + i] = q(src[i]);
+    else for (let p = 0; p < px; p++) data[base + p] = q((src[3 * p] + src[3 * p + 1] + src[3 * p + 2]) / 3); // grey in, grey out
+  });
+  return { width: size.width, height: size.height, channels: c, data };
+}
+
 /** An Upscaler that is one net run by upscaleWithNet (the pretrained and user-trained models). */
 export function netUpscaler(info: ModelInfo, spec: NetSpec, label: string): Upscaler {
-  return { info, upscale: (img, ctx) => upscaleWithNet(img, ctx, spec, label) };
+  return {
+    info,
+    upscale: (img, ctx) => upscaleWithNet(img, ctx, spec, label),
+    upscaleToSamples: (img, ctx, depth) => upscaleWithNetToSamples(img, ctx, spec, label, depth),
+  };
 }

@@ -117,4 +117,27 @@ describe('ESRGAN models from node_modules', () => {
     });
     await expect(run).rejects.toMatchObject({ code: 'E_CANCELLED' });
   });
+
+  it('writes 8/16-bit samples band by band equal to the rounded float result (tiled, RGB and grey)', async () => {
+    const spec = PRETRAINED.find((p) => p.id === 'esrgan-slim');
+    if (!spec) throw new Error('esrgan-slim missing');
+    const up = esrganUpscaler(spec, { tile: 40 });
+    const rgb = await scene(64, 56, 7);
+    const grey: FloatImage = { width: 64, height: 56, channels: 1, data: new Float32Array(64 * 56).map((_, i) => rgb.data[3 * i]) };
+    for (const [img, depth] of [[rgb, 8], [grey, 16], [rgb, 16]] as const) {
+      const want = await up.upscale(img, { scale: 2, backend: 'wasm' });
+      const before = tf.memory().numTensors;
+      const got = await up.upscaleToSamples?.(img, { scale: 2, backend: 'wasm' }, depth);
+      expect(tf.memory().numTensors).toBe(before);
+      if (!got) throw new Error('no sample output for a native scale');
+      expect([got.width, got.height, got.channels]).toEqual([want.width, want.height, want.channels]);
+      expect(got.data instanceof (depth === 16 ? Uint16Array : Uint8Array)).toBe(true);
+      const max = depth === 16 ? 65535 : 255;
+      let worst = 0;
+      for (let i = 0; i < want.data.length; i++) worst = Math.max(worst, Math.abs(got.data[i] - Math.min(max, Math.max(0, Math.floor(want.data[i] * max + 0.5)))));
+      expect(worst).toBeLessThanOrEqual(1);
+    }
+    // Scales that need composition or a final resize keep the float path.
+    expect(await up.upscaleToSamples?.(rgb, { scale: 2.5, backend: 'wasm' }, 8)).toBeUndefined();
+  });
 });
