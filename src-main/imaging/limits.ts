@@ -2,7 +2,9 @@ import { StudioError } from '../contract/errors';
 import type { ImageLimits } from './types';
 
 // Defaults sized for the float pipeline: a 200 MP RGB output is 2.4 GB of float32.
-export const DEFAULT_LIMITS: Readonly<ImageLimits> = Object.freeze({ maxInputMP: 100, maxOutputMP: 200, maxFileMB: 200 });
+// 400 MP of output: a 24 MP photo at x4 (384 MP), which classical and pretrained methods write as
+// 8-bit rows (about 4 bytes per output pixel); 8x of 24 MP (1.5 GP) is refused.
+export const DEFAULT_LIMITS: Readonly<ImageLimits> = Object.freeze({ maxInputMP: 100, maxOutputMP: 400, maxFileMB: 200 });
 
 export function resolveLimits(l?: Partial<ImageLimits>): ImageLimits {
   return { ...DEFAULT_LIMITS, ...(l ?? {}) };
