@@ -42,6 +42,8 @@ export interface JobQueueOptions {
   paused?: boolean;
   /** A failed journal write after the job was accepted (disk full...). */
   onStoreError?: (err: unknown) => void;
+  /** After a job's done state is in the store (e.g. to drop what a redo would have needed). */
+  afterDone?: (jobId: string) => void | Promise<void>;
   now?: () => number;
   newId?: () => string;
 }
@@ -322,7 +324,15 @@ export class JobQueue {
       if (result.backend) rec.backend = result.backend;
       if (result.cacheHit !== undefined) rec.cacheHit = result.cacheHit;
       rec.finishedAt = this.now();
-      this.track(this.transition(rec, 'done'));
+      this.track(
+        this.transition(rec, 'done').then(async () => {
+          try {
+            await this.opts.afterDone?.(rec.id);
+          } catch (err) {
+            (this.opts.onStoreError ?? ((e) => console.error('after-done step failed:', e)))(err);
+          }
+        }),
+      );
       this.emit({ type: 'output', jobId: rec.id, files: [...rec.outputs] });
     } catch (err) {
       const error = toErrorPayload(err);

@@ -9,6 +9,7 @@ import { stableJobOptions } from '../jobs/worker-protocol';
 import { WorkerPool } from '../jobs/worker-pool';
 import { DEFAULT_LIMITS } from '../imaging';
 import { defaultWorkerEntry } from '../worker/entry';
+import { removeOutputLedger } from '../worker/output-ledger';
 import { createAppApi } from './app-info';
 import { dataPaths, resolveDataDir, type DataPaths } from './data-dir';
 import { EventBus } from './event-bus';
@@ -135,6 +136,7 @@ export async function createStudioService(opts: StudioServiceOptions = {}): Prom
       concurrency: concurrency(),
       maxAttempts: opts.maxAttempts,
       onStoreError: (err) => warn(`job journal write failed: ${(err as Error).message}`),
+      afterDone: (id) => removeOutputLedger(paths.dataDir, id), // the redo record is no longer needed
     });
   } catch (err) {
     await store.close();

@@ -67,7 +67,7 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
       const file = await placeMainOutput(wanted, bytes, { input, overwrite, ledger });
       progress.progress('encode', 1, 1);
       ctx.emit({ type: 'output', files: [file] });
-      await ledger.discard();
+      await ledger.close();
       return { outputs: [file] };
     } catch (err) {
       await ledger.undo().catch(() => undefined);
@@ -174,9 +174,9 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
     await ledger.undo().catch(() => undefined); // the job's own error is the one to report
     throw err;
   }
-  // Done: the files stay, the ledger goes. (A crash in the few milliseconds between this and
-  // the host recording the job done makes a redo that cannot see these files.)
-  await ledger.discard();
+  // Done: the files stay. The ledger stays too until the host has recorded the job done (it
+  // removes it then), so a crash in between still gives a clean redo.
+  await ledger.close();
 
   return {
     outputs,

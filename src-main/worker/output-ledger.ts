@@ -22,6 +22,11 @@ const Entry = z.discriminatedUnion('op', [
 type Entry = z.infer<typeof Entry>;
 
 /** The ledger file of a job (ids that are not plain file names are hashed). */
+/** The host's side: the job is recorded done, its ledger is no longer needed. */
+export async function removeOutputLedger(dataDir: string, jobId: string): Promise<void> {
+  await fs.rm(outputLedgerPath(dataDir, jobId), { force: true });
+}
+
 export function outputLedgerPath(dataDir: string, jobId: string): string {
   const name = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(jobId) ? jobId : createHash('sha256').update(jobId).digest('hex').slice(0, 32);
   return path.join(dataDir, 'jobs', 'outputs', `${name}.jsonl`);
@@ -124,6 +129,16 @@ export class OutputLedger implements PlacementLog {
     const removed = await removeEntries(this.entries, this.protect);
     await this.discard();
     return removed;
+  }
+
+  /**
+   * The job succeeded: stop writing but keep the ledger. The host removes it once the job's done
+   * state is durable (removeOutputLedger), so a crash before that still redoes the job cleanly.
+   */
+  async close(): Promise<void> {
+    await this.chain.catch(() => undefined);
+    await this.fh?.close().catch(() => undefined);
+    this.fh = undefined;
   }
 
   /** The job is over and its files stay: forget the ledger. */

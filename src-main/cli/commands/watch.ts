@@ -15,6 +15,7 @@ import { shortHash, stableJson } from '../../watch/hash';
 import { describeReport, WatchManager } from '../../watch/manager';
 import { queuePort } from '../../watch/queue-port';
 import { defaultWorkerEntry } from '../../worker/entry';
+import { removeOutputLedger } from '../../worker/output-ledger';
 import { parseChoice, parseCommandLine, parseNumber, usageError } from '../args';
 import type { Command } from '../main';
 
@@ -145,7 +146,7 @@ export const command: Command = {
     pool.onLifecycle((e) => {
       if (e.type === 'crash') console.error(`${stamp()} engine process ${e.pid ?? '?'} stopped: ${e.reason}`);
     });
-    const queue = await JobQueue.open({ store, runner: pool, concurrency });
+    const queue = await JobQueue.open({ store, runner: pool, concurrency, afterDone: (id) => removeOutputLedger(paths.dataDir, id) });
     const watches = new WatchManager({
       dataDir,
       jobs: queuePort(queue, { forgetFinished: true }),

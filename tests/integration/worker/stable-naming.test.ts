@@ -41,9 +41,12 @@ describe('deliverable names of a job', () => {
         options: { outputsDir: out, dataDir, attempt, job: { id: 'job-dated', createdAt, seq: 42 } },
       });
       expect(r.outputs).toEqual([path.join(out, 'card_nearest_x2.png'), path.join(out, '2020-01-02', 'card_2020-01-02_042.png')]);
-      // Done: its files stay and its ledger is gone, so the next attempt here starts from scratch.
-      await expect(fs.readdir(path.join(dataDir, 'jobs', 'outputs'))).resolves.toEqual([]);
-      await fs.rm(out, { recursive: true });
+      // Done in the worker: files and ledger stay; the host drops the ledger only once it has
+      // recorded the job done (a crash before that still gets a clean redo).
+      await expect(fs.readdir(path.join(dataDir, 'jobs', 'outputs'))).resolves.toEqual(['job-dated.jsonl']);
     }
+    // Attempt 2 is what a host that crashed after the worker finished (before recording the job
+    // done) would run: the ledger of attempt 1 lets it replace that attempt's files, not add copies.
+    expect((await fs.readdir(out, { recursive: true })).sort()).toEqual(['2020-01-02', path.join('2020-01-02', 'card_2020-01-02_042.png'), 'card_nearest_x2.png']);
   });
 });
