@@ -12,7 +12,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import type { BenchContext } from './context';
-import { peakRssMiB } from './context';
+import { peakRssMiB, timedEnhance } from './context';
 import type { EnhanceRequest } from '../src-main/contract/enhance';
 import { openJournal } from '../src-main/jobs/journal';
 import type { JobRecord } from '../src-main/jobs/record';
@@ -164,8 +164,6 @@ async function cliSection(ctx: BenchContext): Promise<string[]> {
  * output, no float image); peak RSS of the largest process (the worker) from GNU time.
  */
 async function bigSection(ctx: BenchContext): Promise<string[]> {
-  const time = '/usr/bin/time';
-  if (!fsSync.existsSync(time)) return ['### A 12 MP photo at x4', '', 'Not measured: /usr/bin/time (GNU time) is missing.', ''];
   const dir = path.join(ctx.tmpDir, 'big');
   await fs.mkdir(dir, { recursive: true });
   const photo = path.join(dir, 'photo.jpg');
@@ -174,18 +172,10 @@ async function bigSection(ctx: BenchContext): Promise<string[]> {
   await base.jpeg({ quality: 92 }).toFile(photo);
   const rows = ['| method | output | wall s | peak RSS (worker) | output file |', '|---|---|---:|---:|---:|'];
   for (const method of ['bicubic', 'lanczos']) {
-    const out = path.join(dir, `out-${method}`);
-    const t = performance.now();
-    const r = spawnSync(time, ['-f', 'maxrss_kb=%M', process.execPath, path.join(root, 'bin', 'studio.js'), 'enhance', photo, '--scale', '4', '--method', method, '--out', out], {
-      env: { ...process.env, STUDIO_DATA_DIR: path.join(dir, 'data') },
-      encoding: 'utf8',
-    });
-    const wall = (performance.now() - t) / 1000;
-    if (r.status !== 0) throw new Error(`studio enhance failed: ${r.stderr}`);
-    const kb = Number(/maxrss_kb=(\d+)/.exec(r.stderr)?.[1] ?? NaN);
-    const file = path.join(out, fsSync.readdirSync(out)[0]);
-    rows.push(`| ${method} | 16000x12000 JPEG | ${wall.toFixed(1)} | ${(kb / 1024).toFixed(0)} MiB | ${(fsSync.statSync(file).size / 2 ** 20).toFixed(1)} MiB |`);
-    ctx.log(`jobs: 12 MP x4 ${method}: ${wall.toFixed(1)} s, ${(kb / 1024).toFixed(0)} MiB`);
+    const r = timedEnhance(photo, ['--scale', '4', '--method', method], path.join(dir, `out-${method}`), path.join(dir, 'data'));
+    if (typeof r === 'string') return ['### A 12 MP photo at x4', '', r, ''];
+    rows.push(`| ${method} | 16000x12000 JPEG | ${r.seconds.toFixed(1)} | ${r.peakRssMiB} MiB | ${(fsSync.statSync(r.output).size / 2 ** 20).toFixed(1)} MiB |`);
+    ctx.log(`jobs: 12 MP x4 ${method}: ${r.seconds.toFixed(1)} s, ${r.peakRssMiB} MiB`);
   }
   return [
     '### A 12 MP photo at x4 (`studio enhance photo.jpg --scale 4 --method M`)',

@@ -2,10 +2,8 @@
 // Set5/Set14 at x2/x3/x4 (PSNR/SSIM, seconds per image, megapixels per second) and a check of the
 // models' value-range convention. `pretrained-big`: a 24 MP photo at x4 in its own process.
 // `npm run bench -- adapt`: the 'adapt' method against its two parents (the pretrained model and ZSSR).
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ensureBackend } from '../src-main/engine/backend';
 import { makeLowRes } from '../src-main/engine/classical';
 import { esrganUpscaler, PRETRAINED } from '../src-main/engine/pretrained';
@@ -13,9 +11,8 @@ import { getUpscaler, listUpscalers } from '../src-main/engine/registry';
 import type { UpscaleContext } from '../src-main/engine/upscaler';
 import { decodeImage } from '../src-main/imaging';
 import { srMetrics } from '../src-main/metrics';
-import type { BenchContext } from './context';
+import { timedEnhance, type BenchContext } from './context';
 
-const here = fileURLToPath(import.meta.url);
 const REFERENCE = 'ESRGAN-RRDB (23 RRDBs, PSNR-oriented) published x4: Set5 32.73 dB, Set14 28.99 dB; bicubic 28.42 / 26.00.';
 
 interface Row {
@@ -79,28 +76,16 @@ interface BigResult {
 }
 
 async function runBigPhoto(ctx: BenchContext, method: string, w: number, h: number, scale: number): Promise<BigResult | string> {
-  const time = '/usr/bin/time';
-  if (!fs.existsSync(time)) return 'not measured: /usr/bin/time (GNU time) is missing';
   const sharp = (await import('sharp')).default;
   const dir = path.join(ctx.tmpDir, 'big');
   fs.mkdirSync(dir, { recursive: true });
   // A photo-sized input: a Set5 image enlarged (content does not change the cost of a conv net).
   const photo = path.join(dir, 'photo.jpg');
   await sharp(path.join(ctx.dataDir, 'Set5', 'baby.png')).resize(w, h, { kernel: 'lanczos3' }).jpeg({ quality: 92 }).toFile(photo);
-  const out = path.join(dir, 'out');
-  const t0 = performance.now();
-  const r = spawnSync(time, ['-f', 'maxrss_kb=%M', process.execPath, path.join(path.dirname(here), '..', 'bin', 'studio.js'), 'enhance', photo, '--scale', String(scale), '--method', method, '--backend', 'wasm', '--out', out], {
-    encoding: 'utf8',
-    env: { ...process.env, STUDIO_DATA_DIR: path.join(dir, 'data') },
-    maxBuffer: 1 << 24,
-    timeout: 3 * 3600_000,
-  });
-  const seconds = (performance.now() - t0) / 1000;
-  if (r.status !== 0) return `failed: ${(r.stderr || String(r.error ?? r.signal)).trim().split('\n').slice(-1)[0]}`;
-  const kb = Number(/maxrss_kb=(\d+)/.exec(r.stderr)?.[1] ?? NaN);
-  const file = path.join(out, fs.readdirSync(out)[0]);
-  const meta = await sharp(file, { limitInputPixels: false }).metadata();
-  return { w, h, outW: meta.width ?? 0, outH: meta.height ?? 0, seconds, peakRssMiB: Math.round(kb / 1024), fileMiB: fs.statSync(file).size / 2 ** 20 };
+  const r = timedEnhance(photo, ['--scale', String(scale), '--method', method, '--backend', 'wasm'], path.join(dir, 'out'), path.join(dir, 'data'));
+  if (typeof r === 'string') return r;
+  const meta = await sharp(r.output, { limitInputPixels: false }).metadata();
+  return { w, h, outW: meta.width ?? 0, outH: meta.height ?? 0, seconds: r.seconds, peakRssMiB: r.peakRssMiB, fileMiB: fs.statSync(r.output).size / 2 ** 20 };
 }
 
 export async function run(ctx: BenchContext): Promise<string> {

@@ -10,7 +10,7 @@ import { APP_ORIGIN } from './security';
 // studio-media://<kind>/<id>[?w=<px>][&i=<n>]: library originals, previews and thumbnails, and
 // job outputs for <img>. A file is served only if the studio knows it (a library item or a
 // recorded job output) AND it lies in an allowed place; previews are made by sharp, so the page
-// never needs file:// or webSecurity:false.
+// never needs file:// URLs or relaxed web security.
 
 export type MediaApi = Pick<StudioApi, 'library.list' | 'jobs.get'>;
 

@@ -12,6 +12,11 @@ export function supports16Bit(format: EncodeFormat): boolean {
   return format === 'png' || format === 'tiff';
 }
 
+/** The sample depth an output gets: 16 only where the format has it and the request or the source asks for it. */
+export function outputDepth(format: EncodeFormat, requested: 8 | 16 | undefined, source: 8 | 16): 8 | 16 {
+  return supports16Bit(format) && (requested ?? source) === 16 ? 16 : 8;
+}
+
 export function mimeType(format: EncodeFormat): string {
   return format === 'tiff' ? 'image/tiff' : `image/${format}`;
 }

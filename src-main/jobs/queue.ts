@@ -329,7 +329,7 @@ export class JobQueue {
           try {
             await this.opts.afterDone?.(rec.id);
           } catch (err) {
-            (this.opts.onStoreError ?? ((e) => console.error('after-done step failed:', e)))(err);
+            console.error(`after job ${rec.id} was done: ${(err as Error).message}`); // the job itself is done and recorded
           }
         }),
       );

@@ -1,12 +1,12 @@
 import path from 'node:path';
-import type { BackendName, EnhanceRequest } from '../contract/enhance';
+import type { BackendName, EnhanceRequest, OutputFormat } from '../contract/enhance';
 import { StudioError } from '../contract/errors';
 import type { FloatImage } from '../contract/image';
 import { currentBackend } from '../engine/backend';
 import { classicalKernel } from '../engine/classical';
 import { getUpscaler } from '../engine/registry';
-import type { ModelStore, UpscaleContext } from '../engine/upscaler';
-import { checkOutputSize, decodeImage, encodeImage, encodeSamples, probeImage, supports16Bit, writeOutput } from '../imaging';
+import type { ModelStore, UpscaleContext, Upscaler } from '../engine/upscaler';
+import { checkOutputSize, decodeImage, encodeImage, encodeSamples, outputDepth, probeImage, writeOutput, type ImageMeta } from '../imaging';
 import type { WorkerJobEvent, WorkerJobResult, WorkerRunOptions } from '../jobs/worker-protocol';
 import { createPresetStore, exportWithPreset, type PresetEntry } from '../presets';
 import { placeNewBuffer } from '../presets/place';
@@ -52,30 +52,96 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
   const wanted = path.join(dir, outputFileName(input, req.method, req.scale, format));
   const overwrite = req.output?.overwrite ?? false;
 
-  // Classical methods straight to the file when nothing else needs the float pixels.
+  // Classical methods go from file to encoded bytes without float images when nothing else
+  // needs the pixels; everything else upscales in memory.
   const kernel = classicalKernel(req.method);
-  if (kernel && !presets.length && !head.hasAlpha) {
-    const { bytes } = await resizeFileToBytes(input, kernel, req, format, {
-      limits,
-      signal,
-      onDecoded: () => progress.progress('decode', 1, 1),
-      onProgress: (done, total) => progress.progress('infer', done, total),
-    });
-    progress.progress('encode', 0, 1);
-    throwIfCancelled(signal);
-    try {
-      const file = await placeMainOutput(wanted, bytes, { input, overwrite, ledger });
-      progress.progress('encode', 1, 1);
-      ctx.emit({ type: 'output', files: [file] });
-      await ledger.close();
-      return { outputs: [file] };
-    } catch (err) {
-      await ledger.undo().catch(() => undefined);
-      throw err;
-    }
-  }
+  const made: Made =
+    kernel && !presets.length && !head.hasAlpha
+      ? await resizeFileToBytes(input, kernel, req, format, {
+          limits,
+          signal,
+          onDecoded: () => progress.progress('decode', 1, 1),
+          onProgress: (done, total) => progress.progress('infer', done, total),
+          onEncoding: () => progress.progress('encode', 0, 1),
+        })
+      : await upscaleInMemory(req, ctx, { upscaler, input, format, progress, keepPixels: presets.length > 0 });
+  throwIfCancelled(signal);
+  // Names in deliverables come from the job, not the clock: every attempt gives the same ones.
+  const naming = options.job ? { date: new Date(options.job.createdAt), seq: options.job.seq ?? 1 } : {};
+  const outputs: string[] = [];
 
-  const { rgb, alpha, meta } = await decodeImage(input, limits);
+  // A job is all or nothing: if a write or an export fails (or the job is cancelled), what this
+  // job wrote is removed again (a retry starts clean).
+  try {
+    const file = await placeMainOutput(wanted, made.bytes, { input, overwrite, ledger });
+    progress.progress('encode', 1, 1);
+    outputs.push(file);
+    ctx.emit({ type: 'output', files: [file] });
+
+    // Deliverables of the export presets, from the same pixels.
+    for (const [i, entry] of presets.entries()) {
+      throwIfCancelled(signal);
+      progress.progress('export', i, presets.length);
+      if (!made.pixels) throw new StudioError('E_INTERNAL', 'export presets need the enhanced pixels'); // never: presets keep them
+      const files = await exportWithPreset(
+        {
+          ...made.pixels,
+          sourcePath: input,
+          method: req.method,
+          scale: req.scale,
+          ...(made.backend ? { backend: made.backend } : {}),
+          settings: { ...(req.preset ? { preset: req.preset } : {}), ...(req.zssr ? { zssr: req.zssr } : {}) },
+        },
+        entry.preset,
+        {
+          outRoot: dir,
+          ...naming,
+          madeAt: new Date(),
+          log: ledger,
+          signal,
+          onWarning: (message) => ctx.emit({ type: 'info', message: `${entry.preset.name}: ${message}` }),
+        },
+      );
+      outputs.push(...files);
+      ctx.emit({ type: 'output', files });
+      progress.progress('export', i + 1, presets.length);
+    }
+  } catch (err) {
+    await ledger.undo().catch(() => undefined); // the job's own error is the one to report
+    throw err;
+  }
+  // Done: the files stay. The ledger stays too until the host has recorded the job done (it
+  // removes it then), so a crash in between still gives a clean redo.
+  await ledger.close();
+
+  return {
+    outputs,
+    ...(made.backend ? { backend: made.backend } : {}),
+    ...(made.cacheHit !== undefined ? { cacheHit: made.cacheHit } : {}),
+  };
+}
+
+/** The main output's bytes, and what export presets need when the job has any. */
+interface Made {
+  bytes: Buffer;
+  pixels?: { rgb: FloatImage; alpha?: FloatImage; meta: ImageMeta };
+  backend?: BackendName;
+  cacheHit?: boolean;
+}
+
+/**
+ * Decode, upscale (alpha separately, bicubic), encode. Without `keepPixels` and alpha, a method
+ * that can write 8/16-bit samples as it goes does so and the float result never exists (a third
+ * of the memory on big photos).
+ */
+async function upscaleInMemory(
+  req: EnhanceRequest,
+  ctx: EnhanceContext,
+  o: { upscaler: Upscaler; input: string; format: OutputFormat; progress: ProgressReporter; keepPixels: boolean },
+): Promise<Made> {
+  const { signal } = ctx;
+  const { progress, upscaler } = o;
+  const { rgb, alpha, meta } = await decodeImage(o.input, ctx.options.limits);
   progress.progress('decode', 1, 1);
   throwIfCancelled(signal);
 
@@ -103,10 +169,8 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
       });
     },
   };
-  // Nothing but the encoder needs the result without export presets or alpha: a method that can
-  // write 8/16-bit samples as it goes then skips the float copy (a third of the memory on big photos).
-  const depth = supports16Bit(format) && (req.output?.bitDepth ?? meta.bitDepth) === 16 ? 16 : 8;
-  const samples = !presets.length && !alpha && upscaler.upscaleToSamples ? await upscaler.upscaleToSamples(rgb, uctx, depth) : undefined;
+  const depth = outputDepth(o.format, req.output?.bitDepth, meta.bitDepth);
+  const samples = !o.keepPixels && !alpha && upscaler.upscaleToSamples ? await upscaler.upscaleToSamples(rgb, uctx, depth) : undefined;
   const out = samples ? undefined : await upscaler.upscale(rgb, uctx);
   progress.progress('infer', 1, 1);
   throwIfCancelled(signal);
@@ -123,65 +187,14 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
   }
 
   progress.progress('encode', 0, 1);
-  const carried = { icc: meta.icc, exif: meta.exif, xmp: meta.xmp, density: meta.density };
-  const bytes = samples
-    ? await encodeSamples(samples.data, samples, { format, quality: req.output?.quality, meta: carried })
-    : await encodeImage(out as FloatImage, { format, quality: req.output?.quality, bitDepth: depth, alpha: alphaOut, meta: carried });
-  throwIfCancelled(signal);
-  // Names in deliverables come from the job, not the clock: every attempt gives the same ones.
-  const naming = options.job ? { date: new Date(options.job.createdAt), seq: options.job.seq ?? 1 } : {};
-  const outputs: string[] = [];
-
-  // A job is all or nothing: if a write or an export fails (or the job is cancelled), what this
-  // job wrote is removed again (a retry starts clean).
-  try {
-    const file = await placeMainOutput(wanted, bytes, { input, overwrite, ledger });
-    progress.progress('encode', 1, 1);
-    outputs.push(file);
-    ctx.emit({ type: 'output', files: [file] });
-
-    // Deliverables of the export presets, from the same pixels.
-    for (const [i, entry] of presets.entries()) {
-      throwIfCancelled(signal);
-      progress.progress('export', i, presets.length);
-      if (!out) throw new StudioError('E_INTERNAL', 'export presets need the float result'); // never: presets turn sample output off
-      const files = await exportWithPreset(
-        {
-          rgb: out,
-          ...(alphaOut ? { alpha: alphaOut } : {}),
-          meta,
-          sourcePath: input,
-          method: req.method,
-          scale: req.scale,
-          ...(backend ? { backend } : {}),
-          settings: { ...(req.preset ? { preset: req.preset } : {}), ...(req.zssr ? { zssr: req.zssr } : {}) },
-        },
-        entry.preset,
-        {
-          outRoot: dir,
-          ...naming,
-          madeAt: new Date(),
-          log: ledger,
-          signal,
-          onWarning: (message) => ctx.emit({ type: 'info', message: `${entry.preset.name}: ${message}` }),
-        },
-      );
-      outputs.push(...files);
-      ctx.emit({ type: 'output', files });
-      progress.progress('export', i + 1, presets.length);
-    }
-  } catch (err) {
-    await ledger.undo().catch(() => undefined); // the job's own error is the one to report
-    throw err;
-  }
-  // Done: the files stay. The ledger stays too until the host has recorded the job done (it
-  // removes it then), so a crash in between still gives a clean redo.
-  await ledger.close();
-
+  const quality = req.output?.quality;
+  const found = { ...(backend ? { backend } : {}), ...(cacheHit !== undefined ? { cacheHit } : {}) };
+  if (samples) return { bytes: await encodeSamples(samples.data, samples, { format: o.format, quality, meta }), ...found };
+  if (!out) throw new StudioError('E_INTERNAL', `${req.method} returned no image`);
   return {
-    outputs,
-    ...(backend ? { backend } : {}),
-    ...(cacheHit !== undefined ? { cacheHit } : {}),
+    bytes: await encodeImage(out, { format: o.format, quality, bitDepth: depth, alpha: alphaOut, meta }),
+    ...(o.keepPixels ? { pixels: { rgb: out, ...(alphaOut ? { alpha: alphaOut } : {}), meta } } : {}),
+    ...found,
   };
 }
 

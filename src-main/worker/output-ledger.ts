@@ -21,12 +21,12 @@ const Entry = z.discriminatedUnion('op', [
 ]);
 type Entry = z.infer<typeof Entry>;
 
-/** The ledger file of a job (ids that are not plain file names are hashed). */
 /** The host's side: the job is recorded done, its ledger is no longer needed. */
 export async function removeOutputLedger(dataDir: string, jobId: string): Promise<void> {
   await fs.rm(outputLedgerPath(dataDir, jobId), { force: true });
 }
 
+/** The ledger file of a job (ids that are not plain file names are hashed). */
 export function outputLedgerPath(dataDir: string, jobId: string): string {
   const name = /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/.test(jobId) ? jobId : createHash('sha256').update(jobId).digest('hex').slice(0, 32);
   return path.join(dataDir, 'jobs', 'outputs', `${name}.jsonl`);
@@ -141,11 +141,9 @@ export class OutputLedger implements PlacementLog {
     this.fh = undefined;
   }
 
-  /** The job is over and its files stay: forget the ledger. */
+  /** Nothing of this attempt stays: close and delete the ledger. */
   async discard(): Promise<void> {
-    await this.chain.catch(() => undefined);
-    await this.fh?.close().catch(() => undefined);
-    this.fh = undefined;
+    await this.close();
     if (this.file) await fs.rm(this.file, { force: true });
   }
 

@@ -2,7 +2,7 @@ import type { EnhanceRequest, OutputFormat } from '../contract/enhance';
 import { StudioError } from '../contract/errors';
 import { outputSize } from '../engine/upscaler';
 import { resizeToBuffer, type ResizeKernel } from '../engine/classical';
-import { decodeSamples, encodeSamples, supports16Bit, type ImageLimits, type ImageMeta } from '../imaging';
+import { decodeSamples, encodeSamples, outputDepth, type ImageLimits, type ImageMeta } from '../imaging';
 
 /**
  * A classical resize from file to encoded bytes without float images: samples in, rows resized
@@ -15,25 +15,21 @@ export async function resizeFileToBytes(
   kernel: ResizeKernel,
   req: Pick<EnhanceRequest, 'scale' | 'output'>,
   format: OutputFormat,
-  o: { limits?: Partial<ImageLimits>; signal: AbortSignal; onDecoded(): void; onProgress(done: number, total: number): void },
+  o: { limits?: Partial<ImageLimits>; signal: AbortSignal; onDecoded(): void; onProgress(done: number, total: number): void; onEncoding(): void },
 ): Promise<{ bytes: Buffer; meta: ImageMeta }> {
   const src = await decodeSamples(input, o.limits);
   o.onDecoded();
   await new Promise<void>((resolve) => setImmediate(resolve)); // let a cancel that came meanwhile land
   if (o.signal.aborted) throw new StudioError('E_CANCELLED', 'cancelled');
   const inMax = src.samples instanceof Uint16Array ? 65535 : 255;
-  const depth = supports16Bit(format) && (req.output?.bitDepth ?? src.meta.bitDepth) === 16 ? 16 : 8;
+  const depth = outputDepth(format, req.output?.bitDepth, src.meta.bitDepth);
   const outMax = depth === 16 ? 65535 : 255;
   const out = resizeToBuffer(
     { width: src.width, height: src.height, channels: src.channels, data: src.samples },
     outputSize(src.width, src.height, req.scale),
     { kernel, depth, gain: outMax / inMax, signal: o.signal, onProgress: o.onProgress },
   );
-  const m = src.meta;
-  const bytes = await encodeSamples(out.data, out, {
-    format,
-    quality: req.output?.quality,
-    meta: { icc: m.icc, exif: m.exif, xmp: m.xmp, density: m.density },
-  });
-  return { bytes, meta: m };
+  o.onEncoding();
+  const bytes = await encodeSamples(out.data, out, { format, quality: req.output?.quality, meta: src.meta });
+  return { bytes, meta: src.meta };
 }

@@ -52,7 +52,7 @@ function maxDiff(a: Buffer, b: Buffer, depth: 8 | 16): number {
   return m;
 }
 
-const noCancel = { signal: new AbortController().signal, onDecoded: () => undefined, onProgress: () => undefined };
+const noCancel = { signal: new AbortController().signal, onDecoded: () => undefined, onProgress: () => undefined, onEncoding: () => undefined };
 
 describe('classical resize from file to bytes without float images', () => {
   it('keeps 16 bits and matches the float path (lanczos x3, PNG 16-bit)', async () => {
