@@ -9,6 +9,15 @@ export interface FloatImage {
   data: Float32Array;
 }
 
+/**
+ * `v * gain` as an integer sample in [0, max]: rounded half up and clamped, NaN -> 0. The one
+ * rounding rule of every 8/16-bit output (MATLAB's im2uint8/16 for gain = max, [0,1] input).
+ */
+export function toSample(v: number, max: number, gain = max): number {
+  const x = Math.floor(v * gain + 0.5);
+  return x > 0 ? (x < max ? x : max) : 0;
+}
+
 /** Progress reported by long engine work; structured, never text. */
 export interface EngineProgress {
   phase: 'decode' | 'train' | 'infer' | 'encode' | 'export';

@@ -1,6 +1,6 @@
 import sharp, { type Sharp } from 'sharp';
 import { StudioError } from '../contract/errors';
-import type { FloatImage } from '../contract/image';
+import { toSample, type FloatImage } from '../contract/image';
 import { embedInJpeg, embedInPng } from './embed';
 import { rawSharp, sampleSpace } from './raw';
 import type { EncodeFormat, EncodeOptions } from './types';
@@ -28,10 +28,7 @@ export function quantize(rgb: FloatImage, alpha: FloatImage | undefined, depth: 
   const c = cc + (alpha ? 1 : 0);
   const max = depth === 16 ? 65535 : 255;
   const out = depth === 16 ? new Uint16Array(n * c) : new Uint8Array(n * c);
-  const q = (v: number) => {
-    const x = Math.floor(v * max + 0.5);
-    return x > 0 ? (x < max ? x : max) : 0; // NaN -> 0
-  };
+  const q = (v: number) => toSample(v, max);
   const src = rgb.data;
   if (!alpha) {
     for (let i = 0; i < n * cc; i++) out[i] = q(src[i]);

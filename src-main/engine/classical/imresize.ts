@@ -5,7 +5,7 @@
 // only large allocation is the output itself; `resizeToBuffer` writes 8/16-bit samples directly
 // so a 12 MP x4 result (192 MP) never needs a float copy.
 import { StudioError } from '../../contract/errors';
-import type { FloatImage } from '../../contract/image';
+import { toSample, type FloatImage } from '../../contract/image';
 import { contributions, padTaps, type Contributions, type PaddedTaps } from './contributions';
 import type { ResizeKernel } from './kernels';
 
@@ -279,10 +279,7 @@ export function resizeToBuffer(src: RawImage, target: ResizeTarget, opts: Buffer
     plan,
     (y, row) => {
       const base = y * rowLen;
-      for (let i = 0; i < rowLen; i++) {
-        const v = Math.floor(row[i] * gain + 0.5);
-        out[base + i] = v < 0 ? 0 : v > max ? max : v;
-      }
+      for (let i = 0; i < rowLen; i++) out[base + i] = toSample(row[i], max, gain);
     },
     opts,
   );

@@ -1,7 +1,7 @@
 // Runs a fully convolutional upscaling net over a photo of any size: backend choice, scale plan,
 // tiles with feathered seams, value range, grey images, cancellation and progress.
 import type { ModelInfo } from '../../contract/api';
-import type { FloatImage } from '../../contract/image';
+import { toSample, type FloatImage } from '../../contract/image';
 import type { BackendName } from '../../contract/enhance';
 import { ensureBackend, preferenceFromEnv, tf } from '../backend';
 import { toGray, toRgb } from '../channels';
@@ -102,10 +102,7 @@ export async function upscaleWithNetToSamples(img: FloatImage, ctx: UpscaleConte
   const max = depth === 16 ? 65535 : 255;
   const n = size.width * size.height * c;
   const data = depth === 16 ? new Uint16Array(n) : new Uint8Array(n);
-  const q = (v: number) => {
-    const x = Math.floor(v * max + 0.5);
-    return x > 0 ? (x < max ? x : max) : 0;
-  };
+  const q = (v: number) => toSample(v, max);
   await inferTiledBands(toRgb(img), step.tiles, step.run, (band) => {
     const src = band.data;
     const px = band.width * band.height;
