@@ -83,14 +83,12 @@ export async function decodeSamples(src: ImageSource, limits?: Partial<ImageLimi
  * E_INPUT_TOO_LARGE (from the header, before decoding), E_CORRUPT_IMAGE.
  */
 export async function decodeImage(src: ImageSource, limits?: Partial<ImageLimits>): Promise<DecodedImage> {
-  const { samples, width, height, channels, meta } = await decodeSamples(src, limits);
-  const wide = samples instanceof Uint16Array;
-  const table = lut(wide ? 65535 : 255);
-  const hasAlpha = channels === 2 || channels === 4;
-  const cc: 1 | 3 = channels <= 2 ? 1 : 3;
+  const { samples, width, height, meta } = await decodeSamples(src, limits);
+  const table = lut(samples instanceof Uint16Array ? 65535 : 255);
+  const cc = meta.channels;
   const n = width * height;
   const rgb: FloatImage = { width, height, channels: cc, data: new Float32Array(n * cc) };
-  const alpha: FloatImage | undefined = hasAlpha ? { width, height, channels: 1, data: new Float32Array(n) } : undefined;
+  const alpha: FloatImage | undefined = meta.hasAlpha ? { width, height, channels: 1, data: new Float32Array(n) } : undefined;
   const rd = rgb.data;
   if (!alpha) {
     for (let i = 0; i < n * cc; i++) rd[i] = table[samples[i]];
