@@ -11,7 +11,7 @@ import { cacheApi } from './cache';
 
 export const ModelInfo = z.object({
   id: MethodId,
-  family: z.enum(['interpolation', 'pretrained', 'zero-shot', 'adapt', 'user']),
+  family: z.enum(['interpolation', 'pretrained', 'zero-shot', 'adapt', 'user', 'imported']),
   label: z.string(),
   scales: z.array(z.number()),
   description: z.string(),
@@ -21,6 +21,21 @@ export const ModelInfo = z.object({
   speed: z.string().optional(),
 });
 export type ModelInfo = z.infer<typeof ModelInfo>;
+
+/** A model file people bring: .pth/.pt/.ckpt, .safetensors, .onnx, or an ncnn .param (its .bin beside it). */
+export const ModelImport = z
+  .object({
+    path: z.string().min(1).max(4096),
+    /** Method name (becomes 'user:<name>'); default: from the file name. */
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, '1-63 letters, digits, . _ -, starting with a letter or digit')
+      .optional(),
+    /** Licence text to keep with the model. */
+    license: z.string().max(100_000).optional(),
+  })
+  .strict();
+export type ModelImport = z.infer<typeof ModelImport>;
 
 export const BackendInfo = z.object({
   active: BackendName,
@@ -90,6 +105,10 @@ export const jobsApi = {
   'jobs.cancel': method(z.tuple([id]), JobInfo),
   'jobs.retry': method(z.tuple([id]), JobInfo),
   'models.list': method(none, z.array(ModelInfo)),
+  /** Import a model file into the data folder; it becomes a method everywhere. */
+  'models.add': method(z.tuple([ModelImport]), ModelInfo),
+  /** Remove an imported model ('user:<name>' or its name); false when there is none. */
+  'models.remove': method(z.tuple([z.string().min(1).max(80)]), z.boolean()),
 };
 
 export const studioApi = {

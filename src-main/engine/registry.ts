@@ -16,6 +16,10 @@ export function registerUpscaler(u: Upscaler): void {
   extra.set(u.info.id, u);
 }
 
+export function unregisterUpscaler(id: string): void {
+  extra.delete(id);
+}
+
 export function listUpscalers(): Upscaler[] {
   return [...families.flatMap((f) => f()), ...extra.values()];
 }

@@ -49,7 +49,18 @@ export function graphNetSpec(o: GraphNetOptions): NetSpec & { release(): void } 
         c.catch(() => compiled.delete(key));
       }
       const g = await c;
-      return (x: tf.Tensor4D) => g.run(x);
+      const m = g.graph.sizeMultiple ?? 1;
+      if (m === 1) return (x: tf.Tensor4D) => g.run(x);
+      // Pixel-unshuffle nets need sides that divide: mirror the bottom/right edge, crop after.
+      const s = g.graph.scale;
+      return (x: tf.Tensor4D) => {
+        const [, h, w] = x.shape;
+        const ph = (m - (h % m)) % m;
+        const pw = (m - (w % m)) % m;
+        if (!ph && !pw) return g.run(x);
+        const y = g.run(tf.mirrorPad(x, [[0, 0], [0, ph], [0, pw], [0, 0]], 'symmetric'));
+        return tf.slice(y, [0, 0, 0, 0], [1, h * s, w * s, y.shape[3]]);
+      };
     },
     release() {
       for (const c of compiled.values()) void c.then((g) => g.dispose()).catch(() => undefined);

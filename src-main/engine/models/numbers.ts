@@ -19,9 +19,9 @@ const HALF_TABLE = (() => {
   return t;
 })();
 
-export type StoredDtype = 'float32' | 'float16' | 'bfloat16';
+export type StoredDtype = 'float32' | 'float16' | 'bfloat16' | 'float64';
 
-export const DTYPE_BYTES: Record<StoredDtype, number> = { float32: 4, float16: 2, bfloat16: 2 };
+export const DTYPE_BYTES: Record<StoredDtype, number> = { float32: 4, float16: 2, bfloat16: 2, float64: 8 };
 
 /** `count` little-endian values of `dtype` starting at `offset` of `bytes`, as float32. */
 export function readFloats(bytes: Uint8Array, offset: number, count: number, dtype: StoredDtype): Float32Array {
@@ -31,6 +31,8 @@ export function readFloats(bytes: Uint8Array, offset: number, count: number, dty
   const out = new Float32Array(count);
   if (dtype === 'float32') {
     for (let i = 0; i < count; i++) out[i] = view.getFloat32(4 * i, true);
+  } else if (dtype === 'float64') {
+    for (let i = 0; i < count; i++) out[i] = view.getFloat64(8 * i, true);
   } else if (dtype === 'float16') {
     for (let i = 0; i < count; i++) out[i] = HALF_TABLE[view.getUint16(2 * i, true)];
   } else {
@@ -40,4 +42,21 @@ export function readFloats(bytes: Uint8Array, offset: number, count: number, dty
     }
   }
   return out;
+}
+
+/** float -> IEEE half bits, or undefined when the value is not exactly a half (then keep float32). */
+export function exactHalf(v: number): number | undefined {
+  if (v === 0) return Object.is(v, -0) ? 0x8000 : 0;
+  const sign = v < 0 ? 0x8000 : 0;
+  const a = Math.abs(v);
+  if (!Number.isFinite(a)) return Number.isNaN(a) ? undefined : sign | 0x7c00;
+  let e = Math.floor(Math.log2(a));
+  if (2 ** e > a) e--; // log2 rounding
+  if (e < -14) {
+    const m = a / 2 ** -24; // subnormal
+    return Number.isInteger(m) && m < 1024 ? sign | m : undefined;
+  }
+  if (e > 15) return undefined;
+  const m = (a / 2 ** e - 1) * 1024;
+  return Number.isInteger(m) ? sign | ((e + 15) << 10) | m : undefined;
 }
