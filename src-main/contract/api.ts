@@ -37,6 +37,28 @@ export const ModelImport = z
   .strict();
 export type ModelImport = z.infer<typeof ModelImport>;
 
+/**
+ * A piece of a model file sent by the app (browser or desktop window), written to a staging
+ * folder in the data folder; 'models.add' then imports the staged file and removes the folder.
+ */
+export const ModelChunk = z
+  .object({
+    /** Names the staging folder: one per import (ncnn: the .param and the .bin together). */
+    batch: z.string().regex(/^[a-z0-9]{8,40}$/),
+    fileName: z
+      .string()
+      .min(1)
+      .max(180)
+      .regex(/^[^/\\\0]+$/, 'a file name, not a path')
+      .refine((n) => n !== '.' && n !== '..', 'a file name, not a path'),
+    /** Byte offset of this piece: 0 starts the file, then the size staged so far. */
+    offset: z.number().int().min(0).max(2 ** 31),
+    /** The bytes, base64 (at most 512 KiB of data per piece). */
+    data: z.string().max(700_000),
+  })
+  .strict();
+export type ModelChunk = z.infer<typeof ModelChunk>;
+
 export const BackendInfo = z.object({
   active: BackendName,
   preference: BackendPreference,
@@ -107,6 +129,8 @@ export const jobsApi = {
   'models.list': method(none, z.array(ModelInfo)),
   /** Import a model file into the data folder; it becomes a method everywhere. */
   'models.add': method(z.tuple([ModelImport]), ModelInfo),
+  /** Stage a piece of a model file picked in the app (see ModelChunk); returns the staged file. */
+  'models.stage': method(z.tuple([ModelChunk]), z.object({ path: z.string(), bytes: z.number() })),
   /** Remove an imported model ('user:<name>' or its name); false when there is none. */
   'models.remove': method(z.tuple([z.string().min(1).max(80)]), z.boolean()),
 };

@@ -34,7 +34,7 @@ export function resolveRequest(raw: EnhanceRequest, deps: Pick<JobsDeps, 'settin
 
 export function createJobsApi(
   deps: JobsDeps,
-): Pick<StudioApi, 'jobs.enqueue' | 'jobs.list' | 'jobs.get' | 'jobs.cancel' | 'jobs.retry' | 'models.list' | 'models.add' | 'models.remove'> {
+): Pick<StudioApi, 'jobs.enqueue' | 'jobs.list' | 'jobs.get' | 'jobs.cancel' | 'jobs.retry' | 'models.list'> {
   return {
     'jobs.enqueue': (req) => deps.queue.enqueue(resolveRequest(req, deps)),
     'jobs.list': async () => deps.queue.list(),
@@ -42,7 +42,5 @@ export function createJobsApi(
     'jobs.cancel': (id) => deps.queue.cancel(id),
     'jobs.retry': (id) => deps.queue.retry(id),
     'models.list': () => deps.workers.query('models', deps.dataDir),
-    'models.add': (req) => deps.workers.query('importModel', deps.dataDir, req),
-    'models.remove': (id) => deps.workers.query('removeModel', deps.dataDir, id),
   };
 }
