@@ -78,3 +78,42 @@ export function zip(entries: Record<string, Uint8Array>): Uint8Array {
 
 /** Protocol-2 pickle that calls os.system('echo pwned') when Python loads it. */
 export const EVIL_PICKLE = Uint8Array.from([0x80, 0x02, ...new TextEncoder().encode('cos\nsystem\nq\x00X\x0a\x00\x00\x00echo pwned\x85R.')]);
+
+/**
+ * A PyTorch checkpoint in the format of torch < 1.6 (pickles, then raw storages), holding
+ * {'params': {name: float32 tensor}} the way torch.save wrote it.
+ */
+export function legacyCheckpoint(tensors: Record<string, { shape: number[]; data: Float32Array }>): Uint8Array {
+  const out: number[] = [];
+  const enc = new TextEncoder();
+  const u32 = (v: number) => [v & 255, (v >> 8) & 255, (v >> 16) & 255, (v >>> 24) & 255];
+  const str = (s: string) => {
+    const b = enc.encode(s);
+    return [0x58, ...u32(b.length), ...b]; // BINUNICODE
+  };
+  const int = (v: number) => [0x4a, ...u32(v)]; // BININT
+  const tuple = (items: number[][]) => [0x28, ...items.flat(), 0x74]; // MARK ... TUPLE
+  const global = (mod: string, name: string) => [0x63, ...enc.encode(`${mod}\n${name}\n`)];
+  // magic number, protocol version, sys info
+  out.push(0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e);
+  out.push(0x80, 0x02, 0x4d, 0xe9, 0x03, 0x2e);
+  out.push(0x80, 0x02, 0x7d, 0x2e);
+  // main object
+  out.push(0x80, 0x02, 0x7d, ...str('params'), 0x7d);
+  const names = Object.keys(tensors);
+  names.forEach((name, k) => {
+    const t = tensors[name];
+    const stride = t.shape.map((_, i) => t.shape.slice(i + 1).reduce((a, b) => a * b, 1));
+    out.push(...str(name), ...global('torch._utils', '_rebuild_tensor_v2'));
+    const pid = tuple([str('storage'), global('torch', 'FloatStorage'), str(String(k)), str('cpu'), int(t.data.length), [0x4e]]);
+    out.push(0x28, ...pid, 0x51, ...int(0), ...tuple(t.shape.map(int)), ...tuple(stride.map(int)), 0x89, ...global('collections', 'OrderedDict'), 0x29, 0x52, 0x74, 0x52, 0x73);
+  });
+  out.push(0x73, 0x2e); // params -> inner dict; STOP
+  // storage keys, then each storage: int64 element count + data
+  out.push(0x80, 0x02, 0x5d, 0x28, ...names.flatMap((_, k) => str(String(k))), 0x65, 0x2e);
+  for (const name of names) {
+    const d = tensors[name].data;
+    out.push(...u32(d.length), 0, 0, 0, 0, ...new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+  }
+  return Uint8Array.from(out);
+}

@@ -11,7 +11,8 @@ import { importModel, readModelFile, removeImportedModel, syncImportedModels } f
 import { ncnnToGraph } from '../../../../src-main/engine/models/ncnn';
 import { readSafetensors } from '../../../../src-main/engine/models/safetensors';
 import { getUpscaler, listModels } from '../../../../src-main/engine/registry';
-import { EVIL_PICKLE, safetensors, zip } from './files';
+import { EVIL_PICKLE, legacyCheckpoint, safetensors, zip } from './files';
+import { readPth } from '../../../../src-main/engine/models/pth';
 import { HAVE_SHARED_MODELS, loadRgb, psnr8, shared } from './shared-models';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'models-import-'));
@@ -125,6 +126,14 @@ describe('architecture detection', () => {
     const { graph, info } = detectArch(readSafetensors(safetensors(t)));
     expect(info).toMatchObject({ arch: 'SRVGGNetCompact', scale: 3, params: { nf: 16, convs: 2 } });
     expect(graph.scale).toBe(3);
+  });
+
+  it('reads old (torch < 1.6) checkpoints: the same net as from .safetensors', () => {
+    const t = tinyRrdb('new', { nf: 4, nb: 1, gc: 2, inC: 3, ups: 2 });
+    const a = detectArch(readPth(legacyCheckpoint(t))).graph;
+    const b = detectArch(readSafetensors(safetensors(t))).graph;
+    expect(netDiff(a, b)).toBeUndefined();
+    expect(() => readPth(legacyCheckpoint(t).subarray(0, 900))).toThrow(/truncated|ends early/);
   });
 
   it('runs a pixel-unshuffle x2 net on odd sizes (edge mirrored to a multiple, then cropped)', async () => {
