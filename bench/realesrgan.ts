@@ -2,6 +2,7 @@
 // protocol on Set5 / Set14 at x4 (PSNR / SSIM, bicubic beside them), and the hallucination map's
 // two means on the same results. Speed rows of these nets are the compute section's.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { ensureBackend } from '../src-main/engine/backend';
 import { makeLowRes } from '../src-main/engine/classical';
@@ -47,7 +48,7 @@ export async function run(ctx: BenchContext): Promise<string> {
   return [
     '## Real-ESRGAN (built in): quality on Set5 / Set14 x4',
     '',
-    `Measured ${ctx.date} on ${ctx.machine}; tfjs ${backend} backend. \`npm run bench -- realesrgan\`${ctx.quick ? ' --quick (Set5, first 2 images)' : ''}.`,
+    `Measured ${ctx.date} on ${ctx.machine}; tfjs ${backend} backend; 1-minute load average ${os.loadavg()[0].toFixed(1)} at the end. \`npm run bench -- realesrgan\`${ctx.quick ? ' --quick (Set5, first 2 images)' : ''}.`,
     'LR = MATLAB-style antialiased bicubic downscale rounded to 8 bits; PSNR/SSIM on Y (BT.601), shave = 4. The map columns are the',
     "means of the hallucination map's two measures (docs/models.md). Seconds per image on a shared machine; the speed rows of these nets",
     'belong to the compute section.',
@@ -57,6 +58,8 @@ export async function run(ctx: BenchContext): Promise<string> {
     'Low PSNR is expected and is not a defect: Real-ESRGAN is trained with a GAN and perceptual loss on synthetic real-world damage',
     '(blur, noise, JPEG), so it draws plausible texture instead of the mean-squared-error optimum; its results are judged by eye and',
     'by no-reference measures (NIQE / PI), not by PSNR against a clean bicubic-downscaled original.',
+    'The bicubic rows are the floor of the map measures (a bicubic enlargement invents nothing, but the resampling round trip is not',
+    'exact); the nets put 3-4x that much detail finer than the photo and change 2-3x as much at its own resolution.',
     '',
   ].join('\n');
 }
