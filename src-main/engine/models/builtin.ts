@@ -5,6 +5,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { ModelInfo } from '../../contract/api';
 import { StudioError } from '../../contract/errors';
+import { withLazySize } from '../pretrained/catalog';
 import { netUpscaler } from '../pretrained/net-runner';
 import type { Upscaler } from '../upscaler';
 import { graphNetSpec } from './graph-net';
@@ -71,7 +72,6 @@ export interface BuiltinOptions {
 }
 
 export function realesrganUpscaler(b: Builtin, opts: BuiltinOptions = {}): Upscaler {
-  let size: number | undefined | null = null;
   const info: ModelInfo = {
     id: b.id,
     family: 'pretrained',
@@ -82,19 +82,9 @@ export function realesrganUpscaler(b: Builtin, opts: BuiltinOptions = {}): Upsca
     source: `Real-ESRGAN ${b.file} ncnn files from the npm package ${REALESRGAN_PACKAGE}@${REALESRGAN_VERSION}`,
     speed: b.speed,
   };
-  Object.defineProperty(info, 'sizeBytes', {
-    enumerable: true,
-    get: () => {
-      if (size === null) {
-        try {
-          const f = filesOf(b);
-          size = fs.statSync(f.param).size + fs.statSync(f.bin).size;
-        } catch {
-          size = undefined;
-        }
-      }
-      return size;
-    },
+  withLazySize(info, () => {
+    const f = filesOf(b);
+    return fs.statSync(f.param).size + fs.statSync(f.bin).size;
   });
   const spec = graphNetSpec({
     scale: 4,
