@@ -7,6 +7,7 @@ import type { ResizeKernel } from './kernels';
 
 export { imresize, planResize, resizeFloat, resizeRows, resizeToBuffer } from './imresize';
 export { makeLowRes, modcrop } from './degrade';
+export { halfPlane, resizePlane } from './resize-plane';
 export type { BufferResizeOptions, RawImage, ResizeOptions, ResizePlan, ResizeTarget, Samples } from './imresize';
 export type { ResizeKernel } from './kernels';
 
