@@ -1,5 +1,6 @@
 // NIQE's multivariate Gaussian (MVG) model: fitting it to pristine patches (estimatemodelparam.m)
 // and the distance of an image's patch statistics from it (computequality.m).
+import fs from 'node:fs/promises';
 import { z } from 'zod';
 import { StudioError } from '../contract/errors';
 import { NIQE_BLOCK, NIQE_FEATURES, type NiqeFeatures } from './niqe-features';
@@ -186,4 +187,15 @@ export function parseNiqeModel(text: string, source = 'NIQE model'): NiqeModel {
   const r = NiqeModelFile.safeParse(json);
   if (!r.success) throw new StudioError('E_INVALID_ARGUMENT', `${source} is not a NIQE model file: ${r.error.issues[0]?.path.join('.')} ${r.error.issues[0]?.message}`);
   return { mean: Float64Array.from(r.data.mean), cov: Float64Array.from(r.data.cov.flat()), fittedOn: r.data.fittedOn, patches: r.data.patches };
+}
+
+/** The model file at `file`; coded errors when it is missing or not a model. */
+export async function readNiqeModel(file: string): Promise<NiqeModel> {
+  let text: string;
+  try {
+    text = await fs.readFile(file, 'utf8');
+  } catch {
+    throw new StudioError('E_FILE_NOT_FOUND', `no NIQE model at ${file}`, { path: file });
+  }
+  return parseNiqeModel(text, file);
 }

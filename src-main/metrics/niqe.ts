@@ -8,7 +8,7 @@ import { niqeFeatures, type HalfSize } from './niqe-features';
 import { shavePlane, type Plane } from './plane';
 
 export { NIQE_BLOCK, NIQE_FEATURES, niqeFeatures, type HalfSize, type NiqeFeatures } from './niqe-features';
-export { fitNiqeModel, parseNiqeModel, NiqeModelFile, type NiqeModel } from './niqe-model';
+export { fitNiqeModel, parseNiqeModel, readNiqeModel, NiqeModelFile, type NiqeModel } from './niqe-model';
 
 /** NIQE of a grey plane (0-255) against a pristine model: all its 96x96 patches, two scales. */
 export function niqePlane(p: Plane, model: NiqeModel, halve: HalfSize): number {
