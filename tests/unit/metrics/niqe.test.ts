@@ -61,7 +61,8 @@ const fixtures = path.join(import.meta.dirname, '../../fixtures/niqe');
 const model = (): Promise<NiqeModel> => readNiqeModel(path.join(resourcesDir(), 'niqe', 'pristine-model.json'));
 
 async function photo(op?: (s: Sharp) => Sharp): Promise<Plane> {
-  const s = sharp(path.join(fixtures, 'coffee-y.png')).greyscale();
+  // 384x288: whole patches, so turning the photo maps patches onto patches.
+  const s = sharp(path.join(fixtures, 'coffee-y.png')).extract({ left: 8, top: 8, width: 384, height: 288 }).greyscale();
   const { data, info } = await (op ? op(s) : s).raw().toBuffer({ resolveWithObject: true });
   expect(info.channels).toBe(1);
   return { width: info.width, height: info.height, data: Float64Array.from(data) };
