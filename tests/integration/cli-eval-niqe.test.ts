@@ -1,22 +1,14 @@
-import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { halfPlane, makeLowRes } from '../../src-main/engine/classical';
 import { getUpscaler } from '../../src-main/engine/registry';
 import { decodeImage } from '../../src-main/imaging';
 import { niqeImage, readNiqeModel } from '../../src-main/metrics';
+import { root, studio } from './run-studio';
 
-const run = promisify(execFile);
-const root = path.resolve(import.meta.dirname, '../..');
-const studio = (args: string[]) =>
-  run(process.execPath, [path.join(root, 'bin/studio.js'), ...args], { cwd: root }).then(
-    (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
-    (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
-  );
 const shipped = path.join(root, 'resources', 'niqe', 'pristine-model.json');
 
 let dir: string;
