@@ -5,7 +5,7 @@ import type { FloatImage } from '../../contract/image';
 import { StudioError } from '../../contract/errors';
 import { toRgb } from '../channels';
 import { CONVNET_RELAXED_WASM_BASE64, CONVNET_WASM_BASE64 } from './convnet-wasm';
-import { FN_GRAD, FN_INFER, FN_TRAIN, HEADER_WORDS, MAXL, MAXPH, MAX_THREADS, OFFSET, type HeaderField } from './layout';
+import { FN_GRAD, FN_INFER, FN_TRAIN, HEADER_WORDS, MAXL, MAX_THREADS, OFFSET, RUN_STATE_WORDS, WINO_TILES, type HeaderField } from './layout';
 
 /**
  * The ZSSR network (depth 3x3 conv layers, `width` channels, ReLU between, residual over the
@@ -34,7 +34,15 @@ export interface FastNetOptions {
    * the values set (zeros) and their gradients read as zero.
    */
   trainBias?: boolean;
+  /**
+   * How the wide 3x3 layers (input and output channels multiples of 8) are computed: 'winograd'
+   * (default; F(4x4,3x3), about a third of the arithmetic) or 'direct' (the plain sum; also what
+   * the thin first and last layers always use).
+   */
+  convAlgorithm?: ConvAlgorithm;
 }
+
+export type ConvAlgorithm = 'winograd' | 'direct';
 
 // The few WebAssembly APIs used here, typed locally (the Node typings leave the global out).
 interface WasmMemory {
@@ -118,6 +126,7 @@ interface Header {
 export class FastConvNet {
   readonly spec: ConvNetSpec;
   readonly threads: number;
+  readonly convAlgorithm: ConvAlgorithm;
   private memory: WasmMemory;
   private run: (header: number, fn: number, tid: number) => void;
   private workers: Worker[] = [];
@@ -136,6 +145,8 @@ export class FastConvNet {
   private vOff: number;
   private maxCrop: { height: number; width: number };
   private inferCap = 0; // pixels (padded) the inference buffers hold
+  private wino: boolean[];
+  private transformsStale = true; // the Winograd weight transforms predate the weights
   private step = 0;
   private disposed = false;
 
@@ -147,6 +158,9 @@ export class FastConvNet {
     this.maxCrop = opts.maxCrop ?? { height: 128, width: 128 };
     this.cin = Array.from({ length: spec.depth }, (_, l) => (l === 0 ? PADDED_RGB : spec.width));
     this.cout = Array.from({ length: spec.depth }, (_, l) => (l === spec.depth - 1 ? PADDED_RGB : spec.width));
+    this.convAlgorithm = opts.convAlgorithm ?? 'winograd';
+    // The first layer (4 padded input channels) is never Winograd: its phase prepares the others' weights.
+    this.wino = this.cin.map((ci, l) => this.convAlgorithm === 'winograd' && l > 0 && ci % 8 === 0 && this.cout[l] % 8 === 0);
     this.memory = new WA.Memory({ initial: 64, maximum: 65536, shared: true });
     const inst = new WA.Instance(wasmModule(), { env: { memory: this.memory } });
     const ex = inst.exports as Record<string, unknown>;
@@ -170,6 +184,7 @@ export class FastConvNet {
     this.vOff = this.alloc(this.nparams * 4);
     for (const h of [this.train, this.inferH]) this.fillCommon(h);
     this.setI(this.train, 'train_bias', opts.trainBias === false ? 0 : 1);
+    this.allocWinograd();
     this.allocTraining();
   }
 
@@ -245,6 +260,36 @@ export class FastConvNet {
     this.setF(h, 'eps', 1e-8);
   }
 
+  /**
+   * Transformed weights of the Winograd layers (forward [36][cin][cout], input gradient
+   * [36][cout][cin]) and each thread's scratch: two blocks of transformed tiles and two
+   * weight-gradient accumulators (alternating by layer).
+   */
+  private allocWinograd(): void {
+    const layers = this.wino.flatMap((w, l) => (w ? [l] : []));
+    if (layers.length === 0) return;
+    for (const l of layers) {
+      const bytes = 36 * (this.cin[l] * this.cout[l] + 16) * 4; // wslab() in winograd.h
+      const uf = this.alloc(bytes), ub = this.alloc(bytes);
+      for (const h of [this.train, this.inferH]) {
+        this.setI(h, 'uf', uf, l);
+        this.setI(h, 'ub', ub, l);
+      }
+    }
+    const cmax = Math.max(...layers.map((l) => Math.max(this.cin[l], this.cout[l])));
+    const block = 36 * (WINO_TILES * cmax + 16) * 4; // slab() in winograd.h
+    const acc = Math.max(...layers.map((l) => 36 * (this.cin[l] * this.cout[l] + 16) * 4));
+    const stride = (2 * block + 2 * acc + 63) & ~63;
+    const base = this.alloc(stride * this.threads);
+    for (const h of [this.train, this.inferH]) {
+      this.setI(h, 'scratch', base);
+      this.setI(h, 'sstride', stride);
+      this.setI(h, 'svb', block);
+      this.setI(h, 'sm', 2 * block, 0);
+      this.setI(h, 'sm', 2 * block + acc, 1);
+    }
+  }
+
   private allocTraining(): void {
     const { height: H, width: W } = this.maxCrop;
     const px = (H + 2) * (W + 2);
@@ -296,7 +341,7 @@ export class FastConvNet {
     const i32 = this.i32;
     const base = this.ctl >> 2;
     const w = h.at >> 2;
-    i32.fill(0, w + OFFSET.claim, w + OFFSET.claim + 2 * MAXPH);
+    i32.fill(0, w + OFFSET.claim, w + OFFSET.claim + RUN_STATE_WORDS);
     i32.fill(0, w + OFFSET.loss_part, w + OFFSET.loss_part + MAX_THREADS);
     if (this.threads > 1) {
       Atomics.store(i32, base + 1, fn);
@@ -322,6 +367,7 @@ export class FastConvNet {
   }
 
   setWeights(w: ConvNetWeights): void {
+    this.transformsStale = true;
     this.writeParams(this.params, w);
   }
   getWeights(): ConvNetWeights {
@@ -390,6 +436,7 @@ export class FastConvNet {
     this.step++;
     this.setI(this.train, 't', this.step);
     this.setF(this.train, 'lr', lr);
+    this.transformsStale = true;
     this.exec(this.train, FN_TRAIN);
     return this.getF(this.train, 'loss');
   }
@@ -435,6 +482,8 @@ export class FastConvNet {
     const h = this.inferH;
     this.setI(h, 'H', H);
     this.setI(h, 'W', W);
+    this.setI(h, 'prep', this.transformsStale ? 1 : 0);
+    this.transformsStale = false;
     writePadded(this.f32, this.i32[(h.at >> 2) + OFFSET.act] >> 2, input);
     this.exec(h, FN_INFER);
     const o = this.i32[(h.at >> 2) + OFFSET.out] >> 2;

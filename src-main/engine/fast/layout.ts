@@ -33,14 +33,22 @@ const FIELDS: [string, number][] = [
   ['loss', 1],
   ['out', 1],
   ['train_bias', 1],
+  ['uf', MAXL],
+  ['ub', MAXL],
+  ['scratch', 1],
+  ['sstride', 1],
+  ['svb', 1],
+  ['sm', 2],
+  ['prep', 1],
   ['claim', MAXPH],
   ['done', MAXPH],
+  ['dwused', MAXL],
 ];
 
 export type HeaderField =
   | 'depth' | 'H' | 'W' | 'nthreads' | 'cin' | 'cout' | 'w' | 'b' | 'gw' | 'gb' | 'wt' | 'act' | 'dz' | 'hr'
   | 'params' | 'grads' | 'm' | 'v' | 'nparams' | 'lr' | 'beta1' | 'beta2' | 'eps' | 't' | 'loss_part' | 'loss'
-  | 'out' | 'train_bias' | 'claim' | 'done';
+  | 'out' | 'train_bias' | 'uf' | 'ub' | 'scratch' | 'sstride' | 'svb' | 'sm' | 'prep' | 'claim' | 'done' | 'dwused';
 
 export const OFFSET: Record<HeaderField, number> = (() => {
   const o: Record<string, number> = {};
@@ -53,6 +61,12 @@ export const OFFSET: Record<HeaderField, number> = (() => {
 })();
 
 export const HEADER_WORDS = FIELDS.reduce((s, [, n]) => s + n, 0);
+
+/** Words the host zeroes before each run: the work counters and the per-run flags after them. */
+export const RUN_STATE_WORDS = HEADER_WORDS - OFFSET.claim;
+
+/** Tiles per Winograd block (TB in native/winograd.h): sizes the per-thread scratch. */
+export const WINO_TILES = 16;
 
 /** Maximum number of threads the header has loss slots for. */
 export const MAX_THREADS = 16;

@@ -14,6 +14,7 @@
 
 #define MAXL 32
 #define MAXPH (2 * MAXL + 8)
+#define MAXT 16  // threads (loss slots)
 
 // acc + a * b: one fused multiply-add where relaxed SIMD is available (built with -mrelaxed-simd).
 #ifdef __wasm_relaxed_simd__
@@ -22,6 +23,9 @@
 #define MADD(acc, a, b) wasm_f32x4_add((acc), wasm_f32x4_mul((a), (b)))
 #endif
 #define EXPORT(name) __attribute__((export_name(#name)))
+// Kernels stay separate functions: the engine optimises each on its own as soon as it is hot
+// (inlined into the once-per-step entry point they would run unoptimised for the first steps).
+#define NOINLINE __attribute__((noinline))
 
 typedef unsigned int u32;
 
@@ -44,15 +48,25 @@ typedef struct {
   int nparams;
   float lr, beta1, beta2, eps;
   int t;            // Adam step count (after this step)
-  float loss_part[16];
+  float loss_part[MAXT];
   float loss;
   u32 out;          // inference: output H x W x 3 (residual added)
   int train_bias;   // 0: bias gradients are zero, so biases keep their values (the original ZSSR has none)
+  u32 uf[MAXL];      // Winograd layers (0: direct): transformed weights [36][cin][cout]
+  u32 ub[MAXL];      // and those of the input gradient [36][cout][cin]
+  u32 scratch;       // per-thread scratch: thread k's at scratch + k * sstride
+  u32 sstride;
+  u32 svb;           // offset of the second tile block within a thread's scratch
+  u32 sm[2];         // offsets of the two weight-gradient accumulators (by layer parity)
+  int prep;          // inference: transform the weights first (they changed)
   int claim[MAXPH];  // per phase: next work chunk to take
   int done[MAXPH];   // per phase: chunks finished
+  u32 dwused[MAXL];  // per Winograd layer: bit k set once thread k's accumulator holds a share
 } Net;
 
 static inline float* F(u32 off) { return (float*)off; }
+
+#include "winograd.h"
 
 // ---- dynamic work sharing ----
 static inline int claim(Net* n, int p) { return __atomic_fetch_add(&n->claim[p], 1, __ATOMIC_ACQ_REL); }
@@ -100,7 +114,7 @@ static void zero_border(float* img, int H, int W, int C, int y0, int y1) {
 // mode 0: out = conv + bias; 1: out = relu(conv + bias); 2: out = conv * (mask > 0) (no bias).
 #define ACC_STORE(v, i) wasm_v128_store(o + (i), v)
 
-static void conv3x3(const float* in, float* out, const float* w, const float* bias, const float* mask,
+static NOINLINE void conv3x3(const float* in, float* out, const float* w, const float* bias, const float* mask,
                     int W, int Cin, int Cout, int y0, int y1, int mode) {
   const int irs = (W + 2) * Cin, ors = (W + 2) * Cout;
   const v128_t zero = wasm_f32x4_splat(0.f);
@@ -238,7 +252,7 @@ static void conv3x3(const float* in, float* out, const float* w, const float* bi
 // L1 while every (tap, 4 input channels, 8 output channels) tile sweeps them; the tile's
 // accumulators live in registers within a segment and in gw between segments.
 #define DW_SEG 32
-static void conv3x3_dw(const float* a, const float* dz, float* gw, int H, int W, int Cin, int Cout, int i0, int i1) {
+static NOINLINE void conv3x3_dw(const float* a, const float* dz, float* gw, int H, int W, int Cin, int Cout, int i0, int i1) {
   const int ars = (W + 2) * Cin, drs = (W + 2) * Cout;
   const v128_t z = wasm_f32x4_splat(0.f);
   for (int y = 0; y < H; y++) {
@@ -303,7 +317,7 @@ static void conv3x3_dw(const float* a, const float* dz, float* gw, int H, int W,
   }
 }
 
-static void bias_grad(const float* dz, float* gb, int H, int W, int C) {
+static NOINLINE void bias_grad(const float* dz, float* gb, int H, int W, int C) {
   const int rs = (W + 2) * C;
   for (int c = 0; c < C; c += 4) {
     v128_t s = wasm_f32x4_splat(0.f);
@@ -316,7 +330,7 @@ static void bias_grad(const float* dz, float* gb, int H, int W, int C) {
 }
 
 // wt[ky][kx][co][ci] = w[2-ky][2-kx][ci][co], rows (k, co) split between threads.
-static void transpose_rot(const float* w, float* wt, int Cin, int Cout, int r0, int r1) {
+static NOINLINE void transpose_rot(const float* w, float* wt, int Cin, int Cout, int r0, int r1) {
   for (int r = r0; r < r1; r++) {
     const int k = r / Cout, co = r % Cout;
     const int ks = 8 - k;
@@ -326,26 +340,96 @@ static void transpose_rot(const float* w, float* wt, int Cin, int Cout, int r0, 
   }
 }
 
+// ---- work split of the Winograd layers: chunks of up to TB tiles within one row of 4x4 tiles ----
+typedef struct {
+  int nbx, tbw, tw, total;  // blocks per tile row, tiles per block, tiles per row, chunks
+} Blocks;
+
+static inline Blocks blocks(int H, int W) {
+  Blocks b;
+  b.tw = (W + 3) / 4;
+  b.nbx = (b.tw + TB - 1) / TB;
+  b.tbw = (b.tw + b.nbx - 1) / b.nbx;
+  b.total = ((H + 3) / 4) * b.nbx;
+  return b;
+}
+
+static inline void block_of(const Blocks* b, int c, int* ty, int* tx0, int* tx1) {
+  *ty = c / b->nbx;
+  *tx0 = (c % b->nbx) * b->tbw;
+  *tx1 = *tx0 + b->tbw < b->tw ? *tx0 + b->tbw : b->tw;
+}
+
+static inline float* scratch(Net* n, int tid, u32 off) { return F(n->scratch + (u32)tid * n->sstride + off); }
+
+// Weight transforms run as chunks of WGRP channels.
+#define WGRP 16
+static inline int groups_of(int c) { return (c + WGRP - 1) / WGRP; }
+static inline int grp_end(int g, int c) { return g * WGRP + WGRP < c ? g * WGRP + WGRP : c; }
+
+static int uf_chunks(Net* n) {
+  int c = 0;
+  for (int l = 0; l < n->depth; l++)
+    if (n->uf[l]) c += groups_of(n->cin[l]);
+  return c;
+}
+
+static void uf_chunk(Net* n, int c) {
+  for (int l = 0; l < n->depth; l++) {
+    if (!n->uf[l]) continue;
+    const int k = groups_of(n->cin[l]);
+    if (c < k) {
+      wino_weights(F(n->params) + n->w[l], F(n->uf[l]), n->cin[l], n->cout[l], c * WGRP, grp_end(c, n->cin[l]));
+      return;
+    }
+    c -= k;
+  }
+}
+
 // Training keeps every activation (act[l]); inference ping-pongs between act[1] and act[2] and
 // keeps the input act[0] for the residual. Returns the next phase index.
 static int forward_layers(Net* n, int tid, int train, int p) {
   const int H = n->H, W = n->W, nt = n->nthreads, L = n->depth;
   const int rc = row_chunk(H, nt), nrow = (H + rc - 1) / rc;
+  const Blocks bk = blocks(H, W);
+  // The first layer (3 input channels: always direct) carries the weight transforms of every
+  // Winograd layer, needed from the second layer on.
+  const int nuf = (train || n->prep) ? uf_chunks(n) : 0;
+  float* va = scratch(n, tid, 0);
+  float* vb = scratch(n, tid, n->svb);
   for (int l = 0; l < L; l++, p++) {
     const float* in = F(train ? n->act[l] : (l == 0 ? n->act[0] : n->act[1 + ((l - 1) & 1)]));
     float* out = F(train ? n->act[l + 1] : n->act[1 + (l & 1)]);
-    const int Cin = n->cin[l], Cout = n->cout[l];
-    // Rotated weights for this layer's input gradient ride along as extra chunks of 64 rows.
-    const int ntr = (train && l > 0) ? (9 * Cout + 63) / 64 : 0;
-    const int total = nrow + ntr;
+    const int Cin = n->cin[l], Cout = n->cout[l], wino = n->uf[l] != 0, mode = l < L - 1 ? 1 : 0;
+    const float* w = F(n->params) + n->w[l];
+    const float* bias = F(n->params) + n->b[l];
+    const int nmain = wino ? bk.total : nrow;
+    const int nw = l == 0 ? nuf : 0;
+    // This layer's input-gradient weights ride along as extra chunks.
+    const int ntr = (train && l > 0) ? (wino ? groups_of(Cout) : (9 * Cout + 63) / 64) : 0;
+    const int total = nmain + nw + ntr;
     for (int c; (c = claim(n, p)) < total; finish(n, p, total)) {
-      if (c < nrow) {
-        const int y0 = c * rc, y1 = y0 + rc < H ? y0 + rc : H;
-        zero_border(out, H, W, Cout, y0, y1);
-        conv3x3(in, out, F(n->params) + n->w[l], F(n->params) + n->b[l], 0, W, Cin, Cout, y0, y1, l < L - 1 ? 1 : 0);
+      if (c < nmain) {
+        if (wino) {
+          int ty, tx0, tx1;
+          block_of(&bk, c, &ty, &tx0, &tx1);
+          if (tx0 == 0) zero_border(out, H, W, Cout, 4 * ty, 4 * ty + 4 < H ? 4 * ty + 4 : H);
+          wino_conv(in, out, F(n->uf[l]), bias, 0, H, W, Cin, Cout, ty, tx0, tx1, mode, va, vb);
+        } else {
+          const int y0 = c * rc, y1 = y0 + rc < H ? y0 + rc : H;
+          zero_border(out, H, W, Cout, y0, y1);
+          conv3x3(in, out, w, bias, 0, W, Cin, Cout, y0, y1, mode);
+        }
+      } else if (c < nmain + nw) {
+        uf_chunk(n, c - nmain);
       } else {
-        const int r0 = (c - nrow) * 64, r1 = r0 + 64 < 9 * Cout ? r0 + 64 : 9 * Cout;
-        transpose_rot(F(n->params) + n->w[l], F(n->wt[l]), Cin, Cout, r0, r1);
+        const int r = c - nmain - nw;
+        if (wino) {
+          // Rotated and transposed first (rows (tap, co) of this group), then transformed.
+          const int co0 = r * WGRP, co1 = grp_end(r, Cout);
+          for (int k = 0; k < 9; k++) transpose_rot(w, F(n->wt[l]), Cin, Cout, k * Cout + co0, k * Cout + co1);
+          wino_weights(F(n->wt[l]), F(n->ub[l]), Cout, Cin, co0, co1);
+        } else transpose_rot(w, F(n->wt[l]), Cin, Cout, r * 64, r * 64 + 64 < 9 * Cout ? r * 64 + 64 : 9 * Cout);
       }
     }
     wait_phase(n, p, total);
@@ -403,29 +487,60 @@ EXPORT(train_step) void train_step(Net* n, int tid) {
     p++;
   }
 
-  // Backward: each layer's weight gradient (groups of 4 input channels x all taps, or single
-  // items for thin layers), its bias gradient and (except the first) the gradient of its input.
-  int cur = 0;
+  // Backward: each layer's weight gradient, its bias gradient and (except the first) the gradient
+  // of its input. Direct layers split the weight gradient into groups of 4 input channels x all
+  // taps (single items for thin layers); Winograd layers into tile blocks, each thread summing
+  // into its own accumulator, which the next (shallower) layer's phase adds up and transforms.
+  const Blocks bk = blocks(H, W);
+  float* va = scratch(n, tid, 0);
+  float* vb = scratch(n, tid, n->svb);
+  int cur = 0, mine = -1;
   for (int l = L - 1; l >= 0; l--, p++) {
     const float* dz = F(n->dz[cur]);
     float* dprev = F(n->dz[cur ^ 1]);
-    const int Cin = n->cin[l], Cout = n->cout[l];
+    const int Cin = n->cin[l], Cout = n->cout[l], wino = n->uf[l] != 0;
     const int nci = Cin / 4;
-    const int per = nci >= 8 ? 9 : 1;  // items per group
-    const int groups = 9 * nci / per;
-    const int ndx = l > 0 ? nrow : 0;
-    const int total = groups + 1 + ndx;
+    const int per = nci >= 8 ? 9 : 1;  // items per group (direct)
+    const int ndw = wino ? bk.total : 9 * nci / per;
+    const int ndx = l > 0 ? (wino ? bk.total : nrow) : 0;
+    const int lr = l + 1;  // the layer whose accumulators are finished here
+    const int nred = (lr < L && n->uf[lr]) ? groups_of(n->cin[lr]) : 0;
+    const int total = ndw + 1 + ndx + nred;
     for (int c; (c = claim(n, p)) < total; finish(n, p, total)) {
-      if (c < groups) {
-        conv3x3_dw(F(n->act[l]), dz, F(n->grads) + n->gw[l], H, W, Cin, Cout, c * per, c * per + per);
-      } else if (c == groups) {
+      if (c < ndw) {
+        if (wino) {
+          float* M = scratch(n, tid, n->sm[l & 1]);
+          if (mine != l) {
+            __builtin_memset(M, 0, 36u * (u32)wslab(Cin, Cout) * 4u);
+            __atomic_fetch_or(&n->dwused[l], 1u << tid, __ATOMIC_ACQ_REL);
+            mine = l;
+          }
+          int ty, tx0, tx1;
+          block_of(&bk, c, &ty, &tx0, &tx1);
+          wino_dw(F(n->act[l]), dz, M, H, W, Cin, Cout, ty, tx0, tx1, va, vb);
+        } else {
+          conv3x3_dw(F(n->act[l]), dz, F(n->grads) + n->gw[l], H, W, Cin, Cout, c * per, c * per + per);
+        }
+      } else if (c == ndw) {
         float* gb = F(n->grads) + n->gb[l];
         if (n->train_bias) bias_grad(dz, gb, H, W, Cout);
         else for (int k = 0; k < Cout; k++) gb[k] = 0.f;
+      } else if (c < ndw + 1 + ndx) {
+        if (wino) {
+          int ty, tx0, tx1;
+          block_of(&bk, c - ndw - 1, &ty, &tx0, &tx1);
+          if (tx0 == 0) zero_border(dprev, H, W, Cin, 4 * ty, 4 * ty + 4 < H ? 4 * ty + 4 : H);
+          wino_conv(dz, dprev, F(n->ub[l]), 0, F(n->act[l]), H, W, Cout, Cin, ty, tx0, tx1, 2, va, vb);
+        } else {
+          const int y0 = (c - ndw - 1) * rc, y1 = y0 + rc < H ? y0 + rc : H;
+          zero_border(dprev, H, W, Cin, y0, y1);
+          conv3x3(dz, dprev, F(n->wt[l]), 0, F(n->act[l]), W, Cout, Cin, y0, y1, 2);
+        }
       } else {
-        const int y0 = (c - groups - 1) * rc, y1 = y0 + rc < H ? y0 + rc : H;
-        zero_border(dprev, H, W, Cin, y0, y1);
-        conv3x3(dz, dprev, F(n->wt[l]), 0, F(n->act[l]), W, Cout, Cin, y0, y1, 2);
+        const int g = c - ndw - 1 - ndx;
+        float* acc[MAXT];
+        for (int k = 0; k < nt; k++) acc[k] = scratch(n, k, n->sm[lr & 1]);
+        wino_dw_finish(acc, n->dwused[lr], F(n->grads) + n->gw[lr], n->cin[lr], n->cout[lr], g * WGRP, grp_end(g, n->cin[lr]));
       }
     }
     wait_phase(n, p, total);
@@ -475,7 +590,7 @@ EXPORT(train_step) void train_step(Net* n, int tid) {
   }
   if (tid == 0) {
     float s = 0.f;
-    for (int i = 0; i < 16; i++) s += n->loss_part[i];
+    for (int i = 0; i < MAXT; i++) s += n->loss_part[i];
     n->loss = s / ((float)H * (float)W * 3.0f);
   }
 }
