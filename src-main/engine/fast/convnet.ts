@@ -5,7 +5,7 @@ import type { FloatImage } from '../../contract/image';
 import { StudioError } from '../../contract/errors';
 import { toRgb } from '../channels';
 import { CONVNET_RELAXED_WASM_BASE64, CONVNET_WASM_BASE64 } from './convnet-wasm';
-import { FN_GRAD, FN_INFER, FN_TRAIN, HEADER_WORDS, MAXL, MAX_THREADS, OFFSET, RUN_STATE_WORDS, WINO_TILES, type HeaderField } from './layout';
+import { FN_GRAD, FN_INFER, FN_TRAIN, HEADER_WORDS, MAXL, MAX_THREADS, OFFSET, RUN_STATE_WORDS, WINO_SLOTS, WINO_TILES, type HeaderField } from './layout';
 
 /**
  * The ZSSR network (depth 3x3 conv layers, `width` channels, ReLU between, residual over the
@@ -59,7 +59,9 @@ interface WasmApi {
 const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 const PAGE = 65536;
-const BASE = 4 * PAGE; // below: the module's (unused) stack
+const BASE = 4 * PAGE; // below: the module's own stack (unused: every thread gets one of its own)
+/** Stack of each thread in the shared memory (clang keeps local arrays there, e.g. tile transforms). */
+const STACK_BYTES = 64 * 1024;
 const IMAGE_CHANNELS = 3;
 const PADDED_RGB = 4;
 
@@ -98,8 +100,9 @@ export function fastKernelFlavor(): string {
 // Plain CommonJS evaluated in the worker, so it loads the same under tsx, vitest and a bundle.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, ctl, tid } = workerData;
+const { module, memory, ctl, tid, sp } = workerData;
 const inst = new WebAssembly.Instance(module, { env: { memory } });
+inst.exports.__stack_pointer.value = sp;
 const run = inst.exports.run;
 const base = ctl >> 2;
 let seen = 0;
@@ -132,6 +135,7 @@ export class FastConvNet {
   private workers: Worker[] = [];
   private top = BASE;
   private ctl: number;
+  private stacks: number;
   private train: Header;
   private inferH: Header;
   private cin: number[];
@@ -170,6 +174,10 @@ export class FastConvNet {
     this.run = ex.run as (header: number, fn: number, tid: number) => void;
 
     this.ctl = this.alloc(64);
+    // One stack per thread: instances start with the same stack pointer, and two threads on one
+    // stack would overwrite each other's locals.
+    this.stacks = this.alloc(STACK_BYTES * this.threads);
+    (ex.__stack_pointer as { value: number }).value = this.stackTop(0);
     this.train = { at: this.alloc(HEADER_WORDS * 4) };
     this.inferH = { at: this.alloc(HEADER_WORDS * 4) };
     for (let l = 0; l < spec.depth; l++) {
@@ -198,7 +206,7 @@ export class FastConvNet {
   private async startWorkers(): Promise<void> {
     const starts: Promise<void>[] = [];
     for (let tid = 1; tid < this.threads; tid++) {
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module: wasmModule(), memory: this.memory, ctl: this.ctl, tid } });
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module: wasmModule(), memory: this.memory, ctl: this.ctl, tid, sp: this.stackTop(tid) } });
       this.workers.push(w);
       starts.push(
         new Promise((resolve, reject) => {
@@ -214,6 +222,9 @@ export class FastConvNet {
   }
 
   // ---- memory ----
+  private stackTop(tid: number): number {
+    return this.stacks + STACK_BYTES * (tid + 1); // stacks grow down
+  }
   private alloc(bytes: number): number {
     const at = this.top;
     this.top = (this.top + bytes + 63) & ~63;
@@ -240,6 +251,8 @@ export class FastConvNet {
 
   private fillCommon(h: Header): void {
     const L = this.spec.depth;
+    this.setI(h, 'stacks', this.stacks);
+    this.setI(h, 'stack_bytes', STACK_BYTES);
     this.setI(h, 'depth', L);
     this.setI(h, 'nthreads', this.threads);
     for (let l = 0; l < L; l++) {
@@ -262,8 +275,8 @@ export class FastConvNet {
 
   /**
    * Transformed weights of the Winograd layers (forward [36][cin][cout], input gradient
-   * [36][cout][cin]) and each thread's scratch: two blocks of transformed tiles and two
-   * weight-gradient accumulators (alternating by layer).
+   * [36][cout][cin]), each thread's scratch (two blocks of transformed tiles) and the
+   * weight-gradient accumulators (WINO_SLOTS per layer, alternating by layer parity).
    */
   private allocWinograd(): void {
     const layers = this.wino.flatMap((w, l) => (w ? [l] : []));
@@ -279,14 +292,16 @@ export class FastConvNet {
     const cmax = Math.max(...layers.map((l) => Math.max(this.cin[l], this.cout[l])));
     const block = 36 * (WINO_TILES * cmax + 16) * 4; // slab() in winograd.h
     const acc = Math.max(...layers.map((l) => 36 * (this.cin[l] * this.cout[l] + 16) * 4));
-    const stride = (2 * block + 2 * acc + 63) & ~63;
+    const stride = (2 * block + 63) & ~63;
     const base = this.alloc(stride * this.threads);
+    const accStride = (acc + 63) & ~63;
+    const accs = this.alloc(2 * WINO_SLOTS * accStride);
     for (const h of [this.train, this.inferH]) {
       this.setI(h, 'scratch', base);
       this.setI(h, 'sstride', stride);
       this.setI(h, 'svb', block);
-      this.setI(h, 'sm', 2 * block, 0);
-      this.setI(h, 'sm', 2 * block + acc, 1);
+      this.setI(h, 'acc', accs);
+      this.setI(h, 'acc_stride', accStride);
     }
   }
 
@@ -351,6 +366,7 @@ export class FastConvNet {
       Atomics.notify(i32, base);
     }
     this.run(h.at, fn, 0); // returns when every chunk of the run is done, by whichever thread
+    if (Atomics.load(i32, w + OFFSET.fault) !== 0) throw new StudioError('E_INTERNAL', 'fast kernel thread found itself on another thread\'s stack');
   }
 
   // ---- weights ----

@@ -38,17 +38,20 @@ const FIELDS: [string, number][] = [
   ['scratch', 1],
   ['sstride', 1],
   ['svb', 1],
-  ['sm', 2],
+  ['acc', 1],
+  ['acc_stride', 1],
   ['prep', 1],
+  ['stacks', 1],
+  ['stack_bytes', 1],
+  ['fault', 1],
   ['claim', MAXPH],
   ['done', MAXPH],
-  ['dwused', MAXL],
 ];
 
 export type HeaderField =
   | 'depth' | 'H' | 'W' | 'nthreads' | 'cin' | 'cout' | 'w' | 'b' | 'gw' | 'gb' | 'wt' | 'act' | 'dz' | 'hr'
   | 'params' | 'grads' | 'm' | 'v' | 'nparams' | 'lr' | 'beta1' | 'beta2' | 'eps' | 't' | 'loss_part' | 'loss'
-  | 'out' | 'train_bias' | 'uf' | 'ub' | 'scratch' | 'sstride' | 'svb' | 'sm' | 'prep' | 'claim' | 'done' | 'dwused';
+  | 'out' | 'train_bias' | 'uf' | 'ub' | 'scratch' | 'sstride' | 'svb' | 'acc' | 'acc_stride' | 'prep' | 'stacks' | 'stack_bytes' | 'fault' | 'claim' | 'done';
 
 export const OFFSET: Record<HeaderField, number> = (() => {
   const o: Record<string, number> = {};
@@ -62,11 +65,13 @@ export const OFFSET: Record<HeaderField, number> = (() => {
 
 export const HEADER_WORDS = FIELDS.reduce((s, [, n]) => s + n, 0);
 
-/** Words the host zeroes before each run: the work counters and the per-run flags after them. */
+/** Words the host zeroes before each run: the work counters (the header's tail). */
 export const RUN_STATE_WORDS = HEADER_WORDS - OFFSET.claim;
 
 /** Tiles per Winograd block (TB in native/winograd.h): sizes the per-thread scratch. */
 export const WINO_TILES = 16;
+/** Weight-gradient slots per Winograd layer (NSLOT in native/convnet.c). */
+export const WINO_SLOTS = 4;
 
 /** Maximum number of threads the header has loss slots for. */
 export const MAX_THREADS = 16;

@@ -57,11 +57,14 @@ typedef struct {
   u32 scratch;       // per-thread scratch: thread k's at scratch + k * sstride
   u32 sstride;
   u32 svb;           // offset of the second tile block within a thread's scratch
-  u32 sm[2];         // offsets of the two weight-gradient accumulators (by layer parity)
+  u32 acc;           // weight-gradient accumulators: NSLOT per layer parity, acc_stride bytes each
+  u32 acc_stride;
   int prep;          // inference: transform the weights first (they changed)
+  u32 stacks;        // thread k's stack: [stacks + k * stack_bytes, stacks + (k + 1) * stack_bytes)
+  u32 stack_bytes;
+  int fault;         // set for good when a thread finds itself on another thread's stack
   int claim[MAXPH];  // per phase: next work chunk to take
   int done[MAXPH];   // per phase: chunks finished
-  u32 dwused[MAXL];  // per Winograd layer: bit k set once thread k's accumulator holds a share
 } Net;
 
 static inline float* F(u32 off) { return (float*)off; }
@@ -362,6 +365,15 @@ static inline void block_of(const Blocks* b, int c, int* ty, int* tx0, int* tx1)
 
 static inline float* scratch(Net* n, int tid, u32 off) { return F(n->scratch + (u32)tid * n->sstride + off); }
 
+// The weight gradient of a Winograd layer is summed in NSLOT slots, each a fixed run of tile
+// blocks with its own accumulator, added up in slot order: the result does not depend on how
+// many threads there are or which took what (per-thread sums would make every run differ in
+// the last bits). A slot is one chunk of work; the small input-gradient blocks of the same
+// phase fill the gaps between the big ones.
+#define NSLOT 4
+static inline int nslots(const Blocks* b) { return b->total < NSLOT ? b->total : NSLOT; }
+static inline float* slot_acc(Net* n, int l, int s) { return F(n->acc + (u32)((l & 1) * NSLOT + s) * n->acc_stride); }
+
 // Weight transforms run as chunks of WGRP channels.
 #define WGRP 16
 static inline int groups_of(int c) { return (c + WGRP - 1) / WGRP; }
@@ -494,14 +506,15 @@ EXPORT(train_step) void train_step(Net* n, int tid) {
   const Blocks bk = blocks(H, W);
   float* va = scratch(n, tid, 0);
   float* vb = scratch(n, tid, n->svb);
-  int cur = 0, mine = -1;
+  const int ns = nslots(&bk);
+  int cur = 0;
   for (int l = L - 1; l >= 0; l--, p++) {
     const float* dz = F(n->dz[cur]);
     float* dprev = F(n->dz[cur ^ 1]);
     const int Cin = n->cin[l], Cout = n->cout[l], wino = n->uf[l] != 0;
     const int nci = Cin / 4;
     const int per = nci >= 8 ? 9 : 1;  // items per group (direct)
-    const int ndw = wino ? bk.total : 9 * nci / per;
+    const int ndw = wino ? ns : 9 * nci / per;
     const int ndx = l > 0 ? (wino ? bk.total : nrow) : 0;
     const int lr = l + 1;  // the layer whose accumulators are finished here
     const int nred = (lr < L && n->uf[lr]) ? groups_of(n->cin[lr]) : 0;
@@ -509,15 +522,13 @@ EXPORT(train_step) void train_step(Net* n, int tid) {
     for (int c; (c = claim(n, p)) < total; finish(n, p, total)) {
       if (c < ndw) {
         if (wino) {
-          float* M = scratch(n, tid, n->sm[l & 1]);
-          if (mine != l) {
-            __builtin_memset(M, 0, 36u * (u32)wslab(Cin, Cout) * 4u);
-            __atomic_fetch_or(&n->dwused[l], 1u << tid, __ATOMIC_ACQ_REL);
-            mine = l;
+          float* M = slot_acc(n, l, c);
+          __builtin_memset(M, 0, 36u * (u32)wslab(Cin, Cout) * 4u);
+          for (int b = c * bk.total / ns; b < (c + 1) * bk.total / ns; b++) {
+            int ty, tx0, tx1;
+            block_of(&bk, b, &ty, &tx0, &tx1);
+            wino_dw(F(n->act[l]), dz, M, H, W, Cin, Cout, ty, tx0, tx1, va, vb);
           }
-          int ty, tx0, tx1;
-          block_of(&bk, c, &ty, &tx0, &tx1);
-          wino_dw(F(n->act[l]), dz, M, H, W, Cin, Cout, ty, tx0, tx1, va, vb);
         } else {
           conv3x3_dw(F(n->act[l]), dz, F(n->grads) + n->gw[l], H, W, Cin, Cout, c * per, c * per + per);
         }
@@ -538,9 +549,7 @@ EXPORT(train_step) void train_step(Net* n, int tid) {
         }
       } else {
         const int g = c - ndw - 1 - ndx;
-        float* acc[MAXT];
-        for (int k = 0; k < nt; k++) acc[k] = scratch(n, k, n->sm[lr & 1]);
-        wino_dw_finish(acc, n->dwused[lr], F(n->grads) + n->gw[lr], n->cin[lr], n->cout[lr], g * WGRP, grp_end(g, n->cin[lr]));
+        wino_dw_finish(slot_acc(n, lr, 0), n->acc_stride / 4, ns, F(n->grads) + n->gw[lr], n->cin[lr], n->cout[lr], g * WGRP, grp_end(g, n->cin[lr]));
       }
     }
     wait_phase(n, p, total);
@@ -625,6 +634,14 @@ EXPORT(infer) void infer(Net* n, int tid) {
 
 // Entry for every thread: run `fn` (0 train, 1 grad, 2 infer) on header `n` as thread `tid`.
 EXPORT(run) void run(Net* n, int fn, int tid) {
+  // Local arrays live on a stack in the shared memory; one shared by two threads would corrupt
+  // results now and then. Refuse to work instead (the host checks `fault` after each run).
+  volatile int probe = 0;
+  const u32 at = (u32)&probe, lo = n->stacks + (u32)tid * n->stack_bytes;
+  if (at < lo || at >= lo + n->stack_bytes) {
+    __atomic_store_n(&n->fault, 1, __ATOMIC_RELEASE);
+    return;
+  }
   if (fn == 0) train_step(n, tid);
   else if (fn == 1) grad_step(n, tid);
   else infer(n, tid);

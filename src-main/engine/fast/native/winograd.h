@@ -281,16 +281,15 @@ static NOINLINE void wino_weights(const float* w, float* U, int Cin, int Cout, i
   }
 }
 
-// gw[ky][kx][ci][co] = (G^T S G)[ky][kx] with S the sum of the accumulators M[k] of the threads
-// whose bit is set in `used` (each [36][Cin][Cout]), for input channels [ci0, ci1).
-static NOINLINE void wino_dw_finish(float* const* M, u32 used, float* gw, int Cin, int Cout, int ci0, int ci1) {
+// gw[ky][kx][ci][co] = (G^T S G)[ky][kx] with S the sum, in order, of the ns accumulators at
+// M + k * stride (each [36][Cin][Cout]), for input channels [ci0, ci1).
+static NOINLINE void wino_dw_finish(const float* M, u32 stride, int ns, float* gw, int Cin, int Cout, int ci0, int ci1) {
   for (int ci = ci0; ci < ci1; ci++) {
     for (int co = 0; co < Cout; co += 4) {
       v128_t s[36];
       for (int xi = 0; xi < 36; xi++) s[xi] = vsplat(0.f);
-      for (int k = 0; used >> k; k++) {
-        if (!((used >> k) & 1)) continue;
-        const float* m = M[k] + ci * Cout + co;
+      for (int k = 0; k < ns; k++) {
+        const float* m = M + k * stride + ci * Cout + co;
         for (int xi = 0; xi < 36; xi++) s[xi] = wasm_f32x4_add(s[xi], wasm_v128_load(m + xi * wslab(Cin, Cout)));
       }
       v128_t tmp[18];

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-import { FastConvNet, type ConvNetWeights } from '../../../../src-main/engine/fast/convnet';
+import { FastConvNet, type ConvAlgorithm, type ConvNetWeights } from '../../../../src-main/engine/fast/convnet';
 import type { FloatImage } from '../../../../src-main/contract/image';
 
 // Reference: the same network written with tfjs ops, differentiated by tfjs's own autodiff on
@@ -58,10 +58,18 @@ describe('FastConvNet', () => {
   });
   afterAll(() => undefined);
 
-  for (const threads of [1, 2]) {
-    it(`matches tfjs autodiff (loss, gradients, forward) with ${threads} thread(s)`, async () => {
-      const depth = 4, width = 8, H = 11, W = 13;
-      const net = await FastConvNet.create({ depth, width }, { threads, maxCrop: { height: 16, width: 16 } });
+  // Width 8 and 16 put the middle layers on the Winograd path; sizes that are not multiples of 4
+  // give edge tiles, a width of 70 (18 tiles) two blocks per tile row with a partial group of 4.
+  const cases: { threads: number; width: number; H: number; W: number; algo: ConvAlgorithm }[] = [
+    { threads: 1, width: 8, H: 11, W: 13, algo: 'winograd' },
+    { threads: 2, width: 8, H: 11, W: 13, algo: 'winograd' },
+    { threads: 3, width: 16, H: 9, W: 70, algo: 'winograd' },
+    { threads: 2, width: 8, H: 11, W: 13, algo: 'direct' },
+  ];
+  for (const { threads, width, H, W, algo } of cases) {
+    it(`matches tfjs autodiff (loss, gradients, forward): ${algo}, width ${width}, ${W}x${H}, ${threads} thread(s)`, async () => {
+      const depth = 4;
+      const net = await FastConvNet.create({ depth, width }, { threads, maxCrop: { height: 16, width: 72 }, convAlgorithm: algo });
       try {
         const w = weights(depth, width, 7);
         net.setWeights(w);
@@ -92,6 +100,51 @@ describe('FastConvNet', () => {
       }
     });
   }
+
+  it('Winograd and direct kernels agree at the ZSSR size (gradients, training steps, forward after training)', async () => {
+    const depth = 8, width = 64, S = 30;
+    const opts = { threads: 2, maxCrop: { height: S, width: S } };
+    const nets = await Promise.all((['winograd', 'direct'] as const).map((a) => FastConvNet.create({ depth, width }, { ...opts, convAlgorithm: a })));
+    try {
+      const w = weights(depth, width, 11);
+      for (const n of nets) n.setWeights(w);
+      const x = image(S, S, 3), y = image(S, S, 4);
+      const [gw, gd] = nets.map((n) => n.gradients(x, y));
+      expect(Math.abs(gw.loss - gd.loss) / gd.loss).toBeLessThan(1e-6);
+      for (let l = 0; l < depth; l++) expect(relErr(gw.grads.kernels[l], gd.grads.kernels[l])).toBeLessThan(2e-5);
+      // A few Adam steps, then inference: the forward pass must see the updated weights.
+      for (let s = 0; s < 3; s++) {
+        const [lw, ld] = nets.map((n) => n.trainStep(x, y, 1e-3));
+        expect(Math.abs(lw - ld) / ld).toBeLessThan(1e-5);
+      }
+      const [ow, od] = nets.map((n) => n.forward(x));
+      expect(relErr(ow.data, od.data)).toBeLessThan(1e-5);
+      const [ww, wd] = nets.map((n) => n.getWeights());
+      for (let l = 0; l < depth; l++) expect(relErr(ww.kernels[l], wd.kernels[l])).toBeLessThan(1e-5);
+    } finally {
+      await Promise.all(nets.map((n) => n.dispose()));
+    }
+  });
+
+  it('results do not depend on the threads: repeated passes on 3 threads equal one thread, bit for bit', async () => {
+    // Every output element and gradient sum is computed in a fixed order whichever thread takes
+    // the work, so a difference means threads shared something they must not (e.g. a stack).
+    const nets = await Promise.all([3, 1].map((threads) => FastConvNet.create({ depth: 5, width: 16 }, { threads, maxCrop: { height: 30, width: 30 } })));
+    try {
+      for (const n of nets) n.setWeights(weights(5, 16, 5));
+      const x = image(30, 30, 6), y = image(30, 30, 7);
+      const [f0, f1] = nets.map((n) => n.forward(x).data);
+      const [g0, g1] = nets.map((n) => n.gradients(x, y).grads);
+      expect(f0).toEqual(f1);
+      expect(g0).toEqual(g1);
+      for (let i = 0; i < 30; i++) {
+        expect(nets[0].forward(x).data).toEqual(f0);
+        expect(nets[0].gradients(x, y).grads).toEqual(g0);
+      }
+    } finally {
+      await Promise.all(nets.map((n) => n.dispose()));
+    }
+  });
 
   it('trainStep applies Adam like torch.optim.Adam and lowers the loss', async () => {
     const net = await FastConvNet.create({ depth: 3, width: 8 }, { threads: 2, maxCrop: { height: 12, width: 12 } });
