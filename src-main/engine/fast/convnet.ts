@@ -316,6 +316,7 @@ export class FastConvNet {
     this.setI(h, 'dz', this.alloc(px * maxC * 4), 1);
     for (let l = 0; l < L; l++) this.setI(h, 'wt', this.alloc(9 * this.cin[l] * this.cout[l] * 4), l);
     this.setI(h, 'hr', this.alloc(H * W * IMAGE_CHANNELS * 4));
+    this.setI(h, 'loss_rows', this.alloc(H * 4));
   }
 
   private ensureInfer(H: number, W: number): void {
@@ -357,7 +358,6 @@ export class FastConvNet {
     const base = this.ctl >> 2;
     const w = h.at >> 2;
     i32.fill(0, w + OFFSET.claim, w + OFFSET.claim + RUN_STATE_WORDS);
-    i32.fill(0, w + OFFSET.loss_part, w + OFFSET.loss_part + MAX_THREADS);
     if (this.threads > 1) {
       Atomics.store(i32, base + 1, fn);
       Atomics.store(i32, base + 2, h.at);

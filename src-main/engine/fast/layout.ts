@@ -29,7 +29,7 @@ const FIELDS: [string, number][] = [
   ['beta2', 1],
   ['eps', 1],
   ['t', 1],
-  ['loss_part', 16],
+  ['loss_rows', 1],
   ['loss', 1],
   ['out', 1],
   ['train_bias', 1],
@@ -50,7 +50,7 @@ const FIELDS: [string, number][] = [
 
 export type HeaderField =
   | 'depth' | 'H' | 'W' | 'nthreads' | 'cin' | 'cout' | 'w' | 'b' | 'gw' | 'gb' | 'wt' | 'act' | 'dz' | 'hr'
-  | 'params' | 'grads' | 'm' | 'v' | 'nparams' | 'lr' | 'beta1' | 'beta2' | 'eps' | 't' | 'loss_part' | 'loss'
+  | 'params' | 'grads' | 'm' | 'v' | 'nparams' | 'lr' | 'beta1' | 'beta2' | 'eps' | 't' | 'loss_rows' | 'loss'
   | 'out' | 'train_bias' | 'uf' | 'ub' | 'scratch' | 'sstride' | 'svb' | 'acc' | 'acc_stride' | 'prep' | 'stacks' | 'stack_bytes' | 'fault' | 'claim' | 'done';
 
 export const OFFSET: Record<HeaderField, number> = (() => {
@@ -73,7 +73,7 @@ export const WINO_TILES = 16;
 /** Weight-gradient slots per Winograd layer (NSLOT in native/convnet.c). */
 export const WINO_SLOTS = 4;
 
-/** Maximum number of threads the header has loss slots for. */
+/** Most threads a network runs on. */
 export const MAX_THREADS = 16;
 
 /** Entry points of `run(header, fn, tid)`. */

@@ -14,7 +14,6 @@
 
 #define MAXL 32
 #define MAXPH (2 * MAXL + 8)
-#define MAXT 16  // threads (loss slots)
 
 // acc + a * b: one fused multiply-add where relaxed SIMD is available (built with -mrelaxed-simd).
 #ifdef __wasm_relaxed_simd__
@@ -48,7 +47,7 @@ typedef struct {
   int nparams;
   float lr, beta1, beta2, eps;
   int t;            // Adam step count (after this step)
-  float loss_part[MAXT];
+  u32 loss_rows;     // training: the L1 sum of each row, added up in order (the same loss on any thread count)
   float loss;
   u32 out;          // inference: output H x W x 3 (residual added)
   int train_bias;   // 0: bias gradients are zero, so biases keep their values (the original ZSSR has none)
@@ -460,7 +459,7 @@ static int zero_input(Net* n, int p) {
 }
 
 // One training step on the crop in act[0] (padded, 4 channels) against hr (H x W x 3).
-// The caller zeroes claim/done/loss_part first.
+// The caller zeroes claim/done first.
 EXPORT(train_step) void train_step(Net* n, int tid) {
   const int H = n->H, W = n->W, nt = n->nthreads, L = n->depth;
   const int rc = row_chunk(H, nt), nrow = (H + rc - 1) / rc;
@@ -478,8 +477,8 @@ EXPORT(train_step) void train_step(Net* n, int tid) {
     for (int c; (c = claim(n, p)) < nrow; finish(n, p, nrow)) {
       const int y0 = c * rc, y1 = y0 + rc < H ? y0 + rc : H;
       zero_border(d, H, W, C, y0, y1);
-      float s = 0.f;
       for (int y = y0; y < y1; y++) {
+        float s = 0.f;
         for (int xx = 0; xx < W; xx++) {
           const float* xp = x + ((y + 1) * (W + 2) + xx + 1) * Ci;
           const float* zp = z + ((y + 1) * (W + 2) + xx + 1) * C;
@@ -492,8 +491,8 @@ EXPORT(train_step) void train_step(Net* n, int tid) {
           }
           for (int k = 3; k < C; k++) dp[k] = 0.f;
         }
+        F(n->loss_rows)[y] = s;
       }
-      n->loss_part[tid] += s;
     }
     wait_phase(n, p, nrow);
     p++;
@@ -599,7 +598,7 @@ EXPORT(train_step) void train_step(Net* n, int tid) {
   }
   if (tid == 0) {
     float s = 0.f;
-    for (int i = 0; i < MAXT; i++) s += n->loss_part[i];
+    for (int y = 0; y < H; y++) s += F(n->loss_rows)[y];
     n->loss = s / ((float)H * (float)W * 3.0f);
   }
 }

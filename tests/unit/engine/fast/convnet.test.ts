@@ -126,7 +126,7 @@ describe('FastConvNet', () => {
     }
   });
 
-  it('results do not depend on the threads: repeated passes on 3 threads equal one thread, bit for bit', async () => {
+  it('results do not depend on the threads: passes and training steps on 3 threads equal one thread, bit for bit', async () => {
     // Every output element and gradient sum is computed in a fixed order whichever thread takes
     // the work, so a difference means threads shared something they must not (e.g. a stack).
     const nets = await Promise.all([3, 1].map((threads) => FastConvNet.create({ depth: 5, width: 16 }, { threads, maxCrop: { height: 30, width: 30 } })));
@@ -134,13 +134,16 @@ describe('FastConvNet', () => {
       for (const n of nets) n.setWeights(weights(5, 16, 5));
       const x = image(30, 30, 6), y = image(30, 30, 7);
       const [f0, f1] = nets.map((n) => n.forward(x).data);
-      const [g0, g1] = nets.map((n) => n.gradients(x, y).grads);
+      const [g0, g1] = nets.map((n) => n.gradients(x, y));
       expect(f0).toEqual(f1);
       expect(g0).toEqual(g1);
       for (let i = 0; i < 30; i++) {
         expect(nets[0].forward(x).data).toEqual(f0);
-        expect(nets[0].gradients(x, y).grads).toEqual(g0);
+        expect(nets[0].gradients(x, y)).toEqual(g0);
       }
+      // Training too: the same weights after a few steps, whatever the thread count.
+      for (let i = 0; i < 3; i++) expect(nets[0].trainStep(x, y, 1e-3)).toBe(nets[1].trainStep(x, y, 1e-3));
+      expect(nets[0].getWeights()).toEqual(nets[1].getWeights());
     } finally {
       await Promise.all(nets.map((n) => n.dispose()));
     }
