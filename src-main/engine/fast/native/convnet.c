@@ -9,6 +9,10 @@
 // inner loops need no bounds checks. Channel counts are multiples of 4 (RGB is padded to 4).
 // Weights are [3][3][Cin][Cout] (tfjs HWIO), biases [Cout].
 //
+// Layers whose channel counts are multiples of 8 (all but the RGB ones) run Winograd F(4x4,3x3)
+// (winograd.h): forward, input gradient and weight gradient. The thin first and last layers run
+// the direct kernels below (conv3x3, conv3x3_dw), which do all layers when Winograd is off.
+//
 // Build: see build.mjs beside this file (clang --target=wasm32 -msimd128, shared memory).
 #include <wasm_simd128.h>
 
@@ -39,7 +43,7 @@ typedef struct {
   u32 b[MAXL];
   u32 gw[MAXL];     // gradient offsets (into grads)
   u32 gb[MAXL];
-  u32 wt[MAXL];     // transposed, rotated weights for the input gradient
+  u32 wt[MAXL];     // transposed, rotated weights for the input gradient (scratch for ub)
   u32 act[MAXL + 1];// training: act[0] input, act[l] output of layer l (act[depth] = last z)
   u32 dz[2];        // ping-pong gradient buffers (padded, max channels)
   u32 hr;           // target, H x W x 3, unpadded
@@ -47,21 +51,21 @@ typedef struct {
   int nparams;
   float lr, beta1, beta2, eps;
   int t;            // Adam step count (after this step)
-  u32 loss_rows;     // training: the L1 sum of each row, added up in order (the same loss on any thread count)
+  u32 loss_rows;    // training: the L1 sum of each row, added up in order (same loss on any thread count)
   float loss;
   u32 out;          // inference: output H x W x 3 (residual added)
   int train_bias;   // 0: bias gradients are zero, so biases keep their values (the original ZSSR has none)
-  u32 uf[MAXL];      // Winograd layers (0: direct): transformed weights [36][cin][cout]
-  u32 ub[MAXL];      // and those of the input gradient [36][cout][cin]
-  u32 scratch;       // per-thread scratch: thread k's at scratch + k * sstride
+  u32 uf[MAXL];     // Winograd layers (0: direct): transformed weights [36][cin][cout]
+  u32 ub[MAXL];     // and those of the input gradient [36][cout][cin]
+  u32 scratch;      // per-thread scratch: thread k's at scratch + k * sstride
   u32 sstride;
-  u32 svb;           // offset of the second tile block within a thread's scratch
-  u32 acc;           // weight-gradient accumulators: NSLOT per layer parity, acc_stride bytes each
+  u32 svb;          // offset of the second tile block within a thread's scratch
+  u32 acc;          // weight-gradient accumulators: NSLOT per layer parity, acc_stride bytes each
   u32 acc_stride;
-  int prep;          // inference: transform the weights first (they changed)
-  u32 stacks;        // thread k's stack: [stacks + k * stack_bytes, stacks + (k + 1) * stack_bytes)
+  int prep;         // inference: transform the weights first (they changed)
+  u32 stacks;       // thread k's stack: [stacks + k * stack_bytes, stacks + (k + 1) * stack_bytes)
   u32 stack_bytes;
-  int fault;         // set for good when a thread finds itself on another thread's stack
+  int fault;        // set for good when a thread finds itself on another thread's stack
   int claim[MAXPH];  // per phase: next work chunk to take
   int done[MAXPH];   // per phase: chunks finished
 } Net;
