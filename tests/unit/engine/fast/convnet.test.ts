@@ -59,11 +59,13 @@ describe('FastConvNet', () => {
   afterAll(() => undefined);
 
   // Width 8 and 16 put the middle layers on the Winograd path; sizes that are not multiples of 4
-  // give edge tiles, a width of 70 (18 tiles) two blocks per tile row with a partial group of 4.
+  // give edge tiles, a width of 70 (18 tiles) two blocks per tile row with a partial group of 4,
+  // 2x3 a single tile mostly outside the image.
   const cases: { threads: number; width: number; H: number; W: number; algo: ConvAlgorithm }[] = [
     { threads: 1, width: 8, H: 11, W: 13, algo: 'winograd' },
     { threads: 2, width: 8, H: 11, W: 13, algo: 'winograd' },
     { threads: 3, width: 16, H: 9, W: 70, algo: 'winograd' },
+    { threads: 2, width: 8, H: 3, W: 2, algo: 'winograd' },
     { threads: 2, width: 8, H: 11, W: 13, algo: 'direct' },
   ];
   for (const { threads, width, H, W, algo } of cases) {
