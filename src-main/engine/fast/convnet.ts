@@ -275,8 +275,9 @@ export class FastConvNet {
 
   /**
    * Transformed weights of the Winograd layers (forward [36][cin][cout], input gradient
-   * [36][cout][cin]), each thread's scratch (two blocks of transformed tiles) and the
-   * weight-gradient accumulators (WINO_SLOTS per layer, alternating by layer parity).
+   * [36][cout][cin]), each thread's scratch (two blocks of transformed tiles, the transform-domain
+   * sums of a weight gradient) and the weight-gradient parts (WINO_SLOTS per layer, alternating
+   * by layer parity).
    */
   private allocWinograd(): void {
     const layers = this.wino.flatMap((w, l) => (w ? [l] : []));
@@ -290,18 +291,19 @@ export class FastConvNet {
       }
     }
     const cmax = Math.max(...layers.map((l) => Math.max(this.cin[l], this.cout[l])));
-    const block = 36 * (WINO_TILES * cmax + 16) * 4; // slab() in winograd.h
-    const acc = Math.max(...layers.map((l) => 36 * (this.cin[l] * this.cout[l] + 16) * 4));
-    const stride = (2 * block + 63) & ~63;
+    const block = 36 * WINO_TILES * cmax * 4;
+    const sums = Math.max(...layers.map((l) => 36 * (this.cin[l] * this.cout[l] + 16) * 4)); // wslab() in winograd.h
+    const stride = (2 * block + sums + 63) & ~63;
     const base = this.alloc(stride * this.threads);
-    const accStride = (acc + 63) & ~63;
-    const accs = this.alloc(2 * WINO_SLOTS * accStride);
+    const partStride = (Math.max(...layers.map((l) => 9 * this.cin[l] * this.cout[l] * 4)) + 63) & ~63;
+    const parts = this.alloc(2 * WINO_SLOTS * partStride);
     for (const h of [this.train, this.inferH]) {
       this.setI(h, 'scratch', base);
       this.setI(h, 'sstride', stride);
       this.setI(h, 'svb', block);
-      this.setI(h, 'acc', accs);
-      this.setI(h, 'acc_stride', accStride);
+      this.setI(h, 'sm', 2 * block);
+      this.setI(h, 'part', parts);
+      this.setI(h, 'part_stride', partStride);
     }
   }
 

@@ -38,8 +38,9 @@ const FIELDS: [string, number][] = [
   ['scratch', 1],
   ['sstride', 1],
   ['svb', 1],
-  ['acc', 1],
-  ['acc_stride', 1],
+  ['sm', 1],
+  ['part', 1],
+  ['part_stride', 1],
   ['prep', 1],
   ['stacks', 1],
   ['stack_bytes', 1],
@@ -51,7 +52,7 @@ const FIELDS: [string, number][] = [
 export type HeaderField =
   | 'depth' | 'H' | 'W' | 'nthreads' | 'cin' | 'cout' | 'w' | 'b' | 'gw' | 'gb' | 'wt' | 'act' | 'dz' | 'hr'
   | 'params' | 'grads' | 'm' | 'v' | 'nparams' | 'lr' | 'beta1' | 'beta2' | 'eps' | 't' | 'loss_rows' | 'loss'
-  | 'out' | 'train_bias' | 'uf' | 'ub' | 'scratch' | 'sstride' | 'svb' | 'acc' | 'acc_stride' | 'prep' | 'stacks' | 'stack_bytes' | 'fault' | 'claim' | 'done';
+  | 'out' | 'train_bias' | 'uf' | 'ub' | 'scratch' | 'sstride' | 'svb' | 'sm' | 'part' | 'part_stride' | 'prep' | 'stacks' | 'stack_bytes' | 'fault' | 'claim' | 'done';
 
 export const OFFSET: Record<HeaderField, number> = (() => {
   const o: Record<string, number> = {};
@@ -70,7 +71,7 @@ export const RUN_STATE_WORDS = HEADER_WORDS - OFFSET.claim;
 
 /** Tiles per Winograd block (TB in native/winograd.h): sizes the per-thread scratch. */
 export const WINO_TILES = 16;
-/** Weight-gradient slots per Winograd layer (NSLOT in native/convnet.c). */
+/** Weight-gradient parts per Winograd layer (NSLOT in native/convnet.c). */
 export const WINO_SLOTS = 4;
 
 /** Most threads a network runs on. */

@@ -59,9 +59,10 @@ typedef struct {
   u32 ub[MAXL];     // and those of the input gradient [36][cout][cin]
   u32 scratch;      // per-thread scratch: thread k's at scratch + k * sstride
   u32 sstride;
-  u32 svb;          // offset of the second tile block within a thread's scratch
-  u32 acc;          // weight-gradient accumulators: NSLOT per layer parity, acc_stride bytes each
-  u32 acc_stride;
+  u32 svb;          // offsets within a thread's scratch: the second tile block,
+  u32 sm;           // the transform-domain sums of a weight gradient [36][cin][cout]
+  u32 part;         // weight-gradient parts: NSLOT per layer parity, part_stride bytes each
+  u32 part_stride;
   int prep;         // inference: transform the weights first (they changed)
   u32 stacks;       // thread k's stack: [stacks + k * stack_bytes, stacks + (k + 1) * stack_bytes)
   u32 stack_bytes;
@@ -375,14 +376,24 @@ static inline void block_of(const Blocks* b, int c, int* ty, int* tx0, int* tx1)
 
 static inline float* scratch(Net* n, int tid, u32 off) { return F(n->scratch + (u32)tid * n->sstride + off); }
 
-// The weight gradient of a Winograd layer is summed in NSLOT slots, each a fixed run of tile
-// blocks with its own accumulator, added up in slot order: the result does not depend on how
-// many threads there are or which took what (per-thread sums would make every run differ in
-// the last bits). A slot is one chunk of work; the small input-gradient blocks of the same
-// phase fill the gaps between the big ones.
+// The weight gradient of a Winograd layer is made of NSLOT parts, each from a fixed run of tile
+// blocks (summed in the transform domain, then transformed back), added up in part order: the
+// result does not depend on how many threads there are or which took what (per-thread sums
+// would make every run differ in the last bits). A part is one chunk of work; the small
+// input-gradient blocks of the same phase fill the gaps between the big ones.
 #define NSLOT 4
 static inline int nslots(const Blocks* b) { return b->total < NSLOT ? b->total : NSLOT; }
-static inline float* slot_acc(Net* n, int l, int s) { return F(n->acc + (u32)((l & 1) * NSLOT + s) * n->acc_stride); }
+static inline float* part(Net* n, int l, int s) { return F(n->part + (u32)((l & 1) * NSLOT + s) * n->part_stride); }
+
+// gw[i] = the parts' [i] added up in order, for i in [i0, i1) (multiples of 4).
+static NOINLINE void sum_parts(const float* P, u32 stride, int ns, float* gw, int i0, int i1) {
+  for (int i = i0; i < i1; i += 4) {
+    v128_t s = wasm_v128_load(P + i);
+    for (int k = 1; k < ns; k++) s = wasm_f32x4_add(s, wasm_v128_load(P + k * stride + i));
+    wasm_v128_store(gw + i, s);
+  }
+}
+#define SUMGRP 4096  // floats per chunk of sum_parts
 
 // Weight transforms run as chunks of WGRP channels.
 #define WGRP 16
@@ -528,18 +539,19 @@ EXPORT(train_step) void train_step(Net* n, int tid) {
     const int ndw = wino ? ns : 9 * nci / per;
     const int ndx = l > 0 ? (wino ? bk.total : nrow) : 0;
     const int lr = l + 1;  // the layer whose accumulators are finished here
-    const int nred = (lr < L && n->uf[lr]) ? groups_of(n->cin[lr]) : 0;
+    const int nsum = lr < L && n->uf[lr] ? 9 * n->cin[lr] * n->cout[lr] : 0, nred = (nsum + SUMGRP - 1) / SUMGRP;
     const int total = ndw + 1 + ndx + nred;
     for (int c; (c = claim(n, p)) < total; finish(n, p, total)) {
       if (c < ndw) {
         if (wino) {
-          float* M = slot_acc(n, l, c);
-          __builtin_memset(M, 0, 36u * (u32)wslab(Cin, Cout) * 4u);
-          for (int b = c * bw.total / ns; b < (c + 1) * bw.total / ns; b++) {
+          float* M = scratch(n, tid, n->sm);
+          const int b0 = c * bw.total / ns, b1 = (c + 1) * bw.total / ns;
+          for (int b = b0; b < b1; b++) {
             int ty, tx0, tx1;
             block_of(&bw, b, &ty, &tx0, &tx1);
-            wino_dw(F(n->act[l]), dz, M, H, W, Cin, Cout, ty, tx0, tx1, va, vb);
+            wino_dw(F(n->act[l]), dz, M, H, W, Cin, Cout, ty, tx0, tx1, va, vb, b == b0);
           }
+          wino_dw_back(M, part(n, l, c), Cin, Cout);
         } else {
           conv3x3_dw(F(n->act[l]), dz, F(n->grads) + n->gw[l], H, W, Cin, Cout, c * per, c * per + per);
         }
@@ -559,8 +571,8 @@ EXPORT(train_step) void train_step(Net* n, int tid) {
           conv3x3(dz, dprev, F(n->wt[l]), 0, F(n->act[l]), W, Cout, Cin, y0, y1, 2);
         }
       } else {
-        const int g = c - ndw - 1 - ndx;
-        wino_dw_finish(slot_acc(n, lr, 0), n->acc_stride / 4, ns, F(n->grads) + n->gw[lr], n->cin[lr], n->cout[lr], g * WGRP, grp_end(g, n->cin[lr]));
+        const int i0 = (c - ndw - 1 - ndx) * SUMGRP, i1 = i0 + SUMGRP < nsum ? i0 + SUMGRP : nsum;
+        sum_parts(part(n, lr, 0), n->part_stride / 4, ns, F(n->grads) + n->gw[lr], i0, i1);
       }
     }
     wait_phase(n, p, total);
