@@ -145,7 +145,7 @@ export async function run(ctx: BenchContext): Promise<string> {
     '|---|---|---|---|---|---|',
     ...gflops,
     '',
-    "The wide layers run Winograd F(4x4,3x3) (forward, input gradient and weight gradient): 36 multiplies per 4x4 output tile instead of 144, transforms done per block of 16 tiles while it sits in cache, the weight gradient summed in fixed slots so results do not depend on the thread count. WebAssembly SIMD is 128 bits wide where PyTorch's oneDNN uses AVX2/AVX-512; the arithmetic saved is what closes that gap.",
+    "The wide layers run Winograd F(4x4,3x3) (forward, input gradient and weight gradient): 36 multiplies per 4x4 output tile and channel pair instead of 144, tiles transformed per block of 8-16 while the block sits in cache, the weight gradient made of fixed parts added in order so results do not depend on the thread count. WebAssembly SIMD is 128 bits wide where PyTorch's oneDNN uses AVX2/AVX-512; the arithmetic saved is what closes that gap.",
     '',
   );
   return md.join('\n');
