@@ -122,7 +122,7 @@ static void zero_border(float* img, int H, int W, int C, int y0, int y1) {
 #define ACC_STORE(v, i) wasm_v128_store(o + (i), v)
 
 static NOINLINE void conv3x3(const float* in, float* out, const float* w, const float* bias, const float* mask,
-                    int W, int Cin, int Cout, int y0, int y1, int mode) {
+                             int W, int Cin, int Cout, int y0, int y1, int mode) {
   const int irs = (W + 2) * Cin, ors = (W + 2) * Cout;
   const v128_t zero = wasm_f32x4_splat(0.f);
   for (int y = y0; y < y1; y++) {
@@ -522,9 +522,9 @@ EXPORT(train_step) void train_step(Net* n, int tid) {
 
   // Backward: each layer's weight gradient, its bias gradient and (except the first) the gradient
   // of its input. Direct layers split the weight gradient into groups of 4 input channels x all
-  // taps (single items for thin layers); Winograd layers into slots (see NSLOT), which the next
-  // (shallower) layer's phase adds up and transforms back. The slots' blocks do not depend on
-  // the thread count (the rounding of the sums would).
+  // taps (single items for thin layers); Winograd layers into parts (see NSLOT), which the next
+  // (shallower) layer's phase adds up. The parts' blocks do not depend on the thread count (the
+  // rounding of the sums would).
   const Blocks bk = conv_blocks(H, W, nt), bw = blocks(H, W, TB);
   float* va = scratch(n, tid, 0);
   float* vb = scratch(n, tid, n->svb);
@@ -538,7 +538,7 @@ EXPORT(train_step) void train_step(Net* n, int tid) {
     const int per = nci >= 8 ? 9 : 1;  // items per group (direct)
     const int ndw = wino ? ns : 9 * nci / per;
     const int ndx = l > 0 ? (wino ? bk.total : nrow) : 0;
-    const int lr = l + 1;  // the layer whose accumulators are finished here
+    const int lr = l + 1;  // the layer whose weight-gradient parts are added up here
     const int nsum = lr < L && n->uf[lr] ? 9 * n->cin[lr] * n->cout[lr] : 0, nred = (nsum + SUMGRP - 1) / SUMGRP;
     const int total = ndw + 1 + ndx + nred;
     for (int c; (c = claim(n, p)) < total; finish(n, p, total)) {
