@@ -5,7 +5,7 @@ import type { FloatImage } from '../../contract/image';
 import { StudioError } from '../../contract/errors';
 import { toRgb } from '../channels';
 import { CONVNET_RELAXED_WASM_BASE64, CONVNET_WASM_BASE64 } from './convnet-wasm';
-import { FN_GRAD, FN_INFER, FN_TRAIN, HEADER_WORDS, MAXL, MAX_THREADS, OFFSET, RUN_STATE_WORDS, WINO_SLOTS, WINO_TILES, type HeaderField } from './layout';
+import { FN_GRAD, FN_INFER, FN_TRAIN, HEADER_WORDS, MAXL, MAX_THREADS, OFFSET, RUN_STATE_WORDS, WINO_PARTS, WINO_TILES, type HeaderField } from './layout';
 
 /**
  * The ZSSR network (depth 3x3 conv layers, `width` channels, ReLU between, residual over the
@@ -168,7 +168,8 @@ export class FastConvNet {
     this.memory = new WA.Memory({ initial: 64, maximum: 65536, shared: true });
     const inst = new WA.Instance(wasmModule(), { env: { memory: this.memory } });
     const ex = inst.exports as Record<string, unknown>;
-    if ((ex.header_words as () => number)() !== HEADER_WORDS || (ex.offset_words as () => number)() !== OFFSET.done) {
+    const exported = (name: string): number => (ex[name] as () => number)();
+    if (exported('header_words') !== HEADER_WORDS || exported('offset_words') !== OFFSET.done || exported('wino_tiles') !== WINO_TILES || exported('wino_parts') !== WINO_PARTS) {
       throw new StudioError('E_INTERNAL', 'fast kernel header layout mismatch (rebuild convnet-wasm.ts)');
     }
     this.run = ex.run as (header: number, fn: number, tid: number) => void;
@@ -276,7 +277,7 @@ export class FastConvNet {
   /**
    * Transformed weights of the Winograd layers (forward [36][cin][cout], input gradient
    * [36][cout][cin]), each thread's scratch (two blocks of transformed tiles, the transform-domain
-   * sums of a weight gradient) and the weight-gradient parts (WINO_SLOTS per layer, alternating
+   * sums of a weight gradient) and the weight-gradient parts (WINO_PARTS per layer, alternating
    * by layer parity).
    */
   private allocWinograd(): void {
@@ -296,7 +297,7 @@ export class FastConvNet {
     const stride = (2 * block + sums + 63) & ~63;
     const base = this.alloc(stride * this.threads);
     const partStride = (Math.max(...layers.map((l) => 9 * this.cin[l] * this.cout[l] * 4)) + 63) & ~63;
-    const parts = this.alloc(2 * WINO_SLOTS * partStride);
+    const parts = this.alloc(2 * WINO_PARTS * partStride);
     for (const h of [this.train, this.inferH]) {
       this.setI(h, 'scratch', base);
       this.setI(h, 'sstride', stride);

@@ -71,8 +71,8 @@ export const RUN_STATE_WORDS = HEADER_WORDS - OFFSET.claim;
 
 /** Tiles per Winograd block (TB in native/winograd.h): sizes the per-thread scratch. */
 export const WINO_TILES = 16;
-/** Weight-gradient parts per Winograd layer (NSLOT in native/convnet.c). */
-export const WINO_SLOTS = 4;
+/** Weight-gradient parts per Winograd layer (NPART in native/convnet.c). */
+export const WINO_PARTS = 4;
 
 /** Most threads a network runs on. */
 export const MAX_THREADS = 16;

@@ -61,7 +61,7 @@ typedef struct {
   u32 sstride;
   u32 svb;          // offsets within a thread's scratch: the second tile block,
   u32 sm;           // the transform-domain sums of a weight gradient [36][cin][cout]
-  u32 part;         // weight-gradient parts: NSLOT per layer parity, part_stride bytes each
+  u32 part;         // weight-gradient parts: NPART per layer parity, part_stride bytes each
   u32 part_stride;
   int prep;         // inference: transform the weights first (they changed)
   u32 stacks;       // thread k's stack: [stacks + k * stack_bytes, stacks + (k + 1) * stack_bytes)
@@ -376,14 +376,14 @@ static inline void block_of(const Blocks* b, int c, int* ty, int* tx0, int* tx1)
 
 static inline float* scratch(Net* n, int tid, u32 off) { return F(n->scratch + (u32)tid * n->sstride + off); }
 
-// The weight gradient of a Winograd layer is made of NSLOT parts, each from a fixed run of tile
+// The weight gradient of a Winograd layer is made of NPART parts, each from a fixed run of tile
 // blocks (summed in the transform domain, then transformed back), added up in part order: the
 // result does not depend on how many threads there are or which took what (per-thread sums
 // would make every run differ in the last bits). A part is one chunk of work; the small
 // input-gradient blocks of the same phase fill the gaps between the big ones.
-#define NSLOT 4
-static inline int nslots(const Blocks* b) { return b->total < NSLOT ? b->total : NSLOT; }
-static inline float* part(Net* n, int l, int s) { return F(n->part + (u32)((l & 1) * NSLOT + s) * n->part_stride); }
+#define NPART 4
+static inline int nparts(const Blocks* b) { return b->total < NPART ? b->total : NPART; }
+static inline float* part(Net* n, int l, int s) { return F(n->part + (u32)((l & 1) * NPART + s) * n->part_stride); }
 
 // gw[i] = the parts' [i] added up in order, for i in [i0, i1) (multiples of 4).
 static NOINLINE void sum_parts(const float* P, u32 stride, int ns, float* gw, int i0, int i1) {
@@ -522,13 +522,13 @@ EXPORT(train_step) void train_step(Net* n, int tid) {
 
   // Backward: each layer's weight gradient, its bias gradient and (except the first) the gradient
   // of its input. Direct layers split the weight gradient into groups of 4 input channels x all
-  // taps (single items for thin layers); Winograd layers into parts (see NSLOT), which the next
+  // taps (single items for thin layers); Winograd layers into parts (see NPART), which the next
   // (shallower) layer's phase adds up. The parts' blocks do not depend on the thread count (the
   // rounding of the sums would).
   const Blocks bk = conv_blocks(H, W, nt), bw = blocks(H, W, TB);
   float* va = scratch(n, tid, 0);
   float* vb = scratch(n, tid, n->svb);
-  const int ns = nslots(&bw);
+  const int ns = nparts(&bw);
   int cur = 0;
   for (int l = L - 1; l >= 0; l--, p++) {
     const float* dz = F(n->dz[cur]);
@@ -672,4 +672,7 @@ EXPORT(run) void run(Net* n, int fn, int tid) {
 
 // Lets the JS side check that its copy of the header layout matches this one.
 EXPORT(header_words) int header_words(void) { return (int)(sizeof(Net) / 4); }
+// And that its buffer sizes follow these (mirrored in layout.ts).
+EXPORT(wino_tiles) int wino_tiles(void) { return TB; }
+EXPORT(wino_parts) int wino_parts(void) { return NPART; }
 EXPORT(offset_words) int offset_words(void) { return (int)(__builtin_offsetof(Net, done) / 4); }
