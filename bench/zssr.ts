@@ -106,6 +106,7 @@ export async function run(ctx: BenchContext): Promise<string> {
   md.push('### Training step and forward pass (8x64 net, 3x3) against PyTorch on the CPU', '');
   if (missing) md.push(`PyTorch reference not run: ${missing}.`, '');
   const rows: string[] = [], gflops: string[] = [];
+  let maxLoad = 0;
   for (const crop of [64, 128]) {
     const steps = ctx.quick ? 3 : crop === 64 ? 20 : 10;
     const ours: StepTimes[] = [], direct: StepTimes[] = [], ref: StepTimes[] = [], loads: number[] = [];
@@ -122,6 +123,7 @@ export async function run(ctx: BenchContext): Promise<string> {
     const fwd = forwardFlop(crop), step = 3 * fwd;
     const gf = (flop: number, ms: number): string => (flop / ms / 1e6).toFixed(0);
     const loadList = loads.map((l) => l.toFixed(1)).join(', ');
+    maxLoad = Math.max(maxLoad, ...loads);
     const direct1 = `${best(direct, 'train').toFixed(1)} / ${best(direct, 'forward').toFixed(1)} ms`;
     if (missing) {
       rows.push(`| ${crop} | - | ${oT.toFixed(1)} ms | - | - | ${oF.toFixed(1)} ms | - | ${direct1} | ${loadList} |`);
@@ -133,6 +135,9 @@ export async function run(ctx: BenchContext): Promise<string> {
     }
   }
   md.push(
+    ...(maxLoad > os.availableParallelism()
+      ? [`**The machine was busy** (1-minute load up to ${maxLoad.toFixed(1)} on ${os.availableParallelism()} cores): PyTorch's OpenMP threads wait for each other at every barrier and lose far more to other processes than the studio's threads, which share work chunk by chunk, so these ratios flatter the studio. Re-run on a quiet machine for the real ratios.`, '']
+      : []),
     '| crop | PyTorch step | studio step | ratio | PyTorch forward | studio forward | ratio | studio, direct kernels: step / forward | load (1 min) per round |',
     '|---|---|---|---|---|---|---|---|---|',
     ...rows,
