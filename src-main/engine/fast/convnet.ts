@@ -5,7 +5,7 @@ import type { FloatImage } from '../../contract/image';
 import { StudioError } from '../../contract/errors';
 import { toRgb } from '../channels';
 import { CONVNET_RELAXED_WASM_BASE64, CONVNET_WASM_BASE64 } from './convnet-wasm';
-import { FN_GRAD, FN_INFER, FN_TRAIN, HEADER_WORDS, MAXL, MAXPH, MAX_THREADS, OFFSET, type HeaderField } from './layout';
+import { FN_GRAD, FN_INFER, FN_TRAIN, HEADER_WORDS, MAXL, MAX_THREADS, OFFSET, RUN_STATE_WORDS, WINO_PARTS, WINO_TILES, type HeaderField } from './layout';
 
 /**
  * The ZSSR network (depth 3x3 conv layers, `width` channels, ReLU between, residual over the
@@ -34,7 +34,15 @@ export interface FastNetOptions {
    * the values set (zeros) and their gradients read as zero.
    */
   trainBias?: boolean;
+  /**
+   * How the wide 3x3 layers (input and output channels multiples of 8) are computed: 'winograd'
+   * (default; F(4x4,3x3), about a third of the arithmetic) or 'direct' (the plain sum; also what
+   * the thin first and last layers always use).
+   */
+  convAlgorithm?: ConvAlgorithm;
 }
+
+export type ConvAlgorithm = 'winograd' | 'direct';
 
 // The few WebAssembly APIs used here, typed locally (the Node typings leave the global out).
 interface WasmMemory {
@@ -51,7 +59,9 @@ interface WasmApi {
 const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 const PAGE = 65536;
-const BASE = 4 * PAGE; // below: the module's (unused) stack
+const BASE = 4 * PAGE; // below: the module's own stack (unused: every thread gets one of its own)
+/** Stack of each thread in the shared memory (clang keeps local arrays there, e.g. tile transforms). */
+const STACK_BYTES = 64 * 1024;
 const IMAGE_CHANNELS = 3;
 const PADDED_RGB = 4;
 
@@ -90,8 +100,9 @@ export function fastKernelFlavor(): string {
 // Plain CommonJS evaluated in the worker, so it loads the same under tsx, vitest and a bundle.
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { module, memory, ctl, tid } = workerData;
+const { module, memory, ctl, tid, sp } = workerData;
 const inst = new WebAssembly.Instance(module, { env: { memory } });
+inst.exports.__stack_pointer.value = sp;
 const run = inst.exports.run;
 const base = ctl >> 2;
 let seen = 0;
@@ -118,11 +129,13 @@ interface Header {
 export class FastConvNet {
   readonly spec: ConvNetSpec;
   readonly threads: number;
+  readonly convAlgorithm: ConvAlgorithm;
   private memory: WasmMemory;
   private run: (header: number, fn: number, tid: number) => void;
   private workers: Worker[] = [];
   private top = BASE;
   private ctl: number;
+  private stacks: number;
   private train: Header;
   private inferH: Header;
   private cin: number[];
@@ -136,6 +149,8 @@ export class FastConvNet {
   private vOff: number;
   private maxCrop: { height: number; width: number };
   private inferCap = 0; // pixels (padded) the inference buffers hold
+  private wino: boolean[];
+  private transformsStale = true; // the Winograd weight transforms predate the weights
   private step = 0;
   private disposed = false;
 
@@ -147,15 +162,23 @@ export class FastConvNet {
     this.maxCrop = opts.maxCrop ?? { height: 128, width: 128 };
     this.cin = Array.from({ length: spec.depth }, (_, l) => (l === 0 ? PADDED_RGB : spec.width));
     this.cout = Array.from({ length: spec.depth }, (_, l) => (l === spec.depth - 1 ? PADDED_RGB : spec.width));
+    this.convAlgorithm = opts.convAlgorithm ?? 'winograd';
+    // The first layer (4 padded input channels) is never Winograd: its phase prepares the others' weights.
+    this.wino = this.cin.map((ci, l) => this.convAlgorithm === 'winograd' && l > 0 && ci % 8 === 0 && this.cout[l] % 8 === 0);
     this.memory = new WA.Memory({ initial: 64, maximum: 65536, shared: true });
     const inst = new WA.Instance(wasmModule(), { env: { memory: this.memory } });
     const ex = inst.exports as Record<string, unknown>;
-    if ((ex.header_words as () => number)() !== HEADER_WORDS || (ex.offset_words as () => number)() !== OFFSET.done) {
+    const exported = (name: string): number => (ex[name] as () => number)();
+    if (exported('header_words') !== HEADER_WORDS || exported('offset_words') !== OFFSET.done || exported('wino_tiles') !== WINO_TILES || exported('wino_parts') !== WINO_PARTS) {
       throw new StudioError('E_INTERNAL', 'fast kernel header layout mismatch (rebuild convnet-wasm.ts)');
     }
     this.run = ex.run as (header: number, fn: number, tid: number) => void;
 
     this.ctl = this.alloc(64);
+    // One stack per thread: instances start with the same stack pointer, and two threads on one
+    // stack would overwrite each other's locals.
+    this.stacks = this.alloc(STACK_BYTES * this.threads);
+    (ex.__stack_pointer as { value: number }).value = this.stackTop(0);
     this.train = { at: this.alloc(HEADER_WORDS * 4) };
     this.inferH = { at: this.alloc(HEADER_WORDS * 4) };
     for (let l = 0; l < spec.depth; l++) {
@@ -170,6 +193,7 @@ export class FastConvNet {
     this.vOff = this.alloc(this.nparams * 4);
     for (const h of [this.train, this.inferH]) this.fillCommon(h);
     this.setI(this.train, 'train_bias', opts.trainBias === false ? 0 : 1);
+    this.allocWinograd();
     this.allocTraining();
   }
 
@@ -183,7 +207,7 @@ export class FastConvNet {
   private async startWorkers(): Promise<void> {
     const starts: Promise<void>[] = [];
     for (let tid = 1; tid < this.threads; tid++) {
-      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module: wasmModule(), memory: this.memory, ctl: this.ctl, tid } });
+      const w = new Worker(WORKER_SOURCE, { eval: true, workerData: { module: wasmModule(), memory: this.memory, ctl: this.ctl, tid, sp: this.stackTop(tid) } });
       this.workers.push(w);
       starts.push(
         new Promise((resolve, reject) => {
@@ -199,6 +223,9 @@ export class FastConvNet {
   }
 
   // ---- memory ----
+  private stackTop(tid: number): number {
+    return this.stacks + STACK_BYTES * (tid + 1); // stacks grow down
+  }
   private alloc(bytes: number): number {
     const at = this.top;
     this.top = (this.top + bytes + 63) & ~63;
@@ -225,6 +252,8 @@ export class FastConvNet {
 
   private fillCommon(h: Header): void {
     const L = this.spec.depth;
+    this.setI(h, 'stacks', this.stacks);
+    this.setI(h, 'stack_bytes', STACK_BYTES);
     this.setI(h, 'depth', L);
     this.setI(h, 'nthreads', this.threads);
     for (let l = 0; l < L; l++) {
@@ -245,6 +274,40 @@ export class FastConvNet {
     this.setF(h, 'eps', 1e-8);
   }
 
+  /**
+   * Transformed weights of the Winograd layers (forward [36][cin][cout], input gradient
+   * [36][cout][cin]), each thread's scratch (two blocks of transformed tiles, the transform-domain
+   * sums of a weight gradient) and the weight-gradient parts (WINO_PARTS per layer, alternating
+   * by layer parity).
+   */
+  private allocWinograd(): void {
+    const layers = this.wino.flatMap((w, l) => (w ? [l] : []));
+    if (layers.length === 0) return;
+    for (const l of layers) {
+      const bytes = 36 * (this.cin[l] * this.cout[l] + 16) * 4; // wslab() in winograd.h
+      const uf = this.alloc(bytes), ub = this.alloc(bytes);
+      for (const h of [this.train, this.inferH]) {
+        this.setI(h, 'uf', uf, l);
+        this.setI(h, 'ub', ub, l);
+      }
+    }
+    const cmax = Math.max(...layers.map((l) => Math.max(this.cin[l], this.cout[l])));
+    const block = 36 * WINO_TILES * cmax * 4;
+    const sums = Math.max(...layers.map((l) => 36 * (this.cin[l] * this.cout[l] + 16) * 4)); // wslab() in winograd.h
+    const stride = (2 * block + sums + 63) & ~63;
+    const base = this.alloc(stride * this.threads);
+    const partStride = (Math.max(...layers.map((l) => 9 * this.cin[l] * this.cout[l] * 4)) + 63) & ~63;
+    const parts = this.alloc(2 * WINO_PARTS * partStride);
+    for (const h of [this.train, this.inferH]) {
+      this.setI(h, 'scratch', base);
+      this.setI(h, 'sstride', stride);
+      this.setI(h, 'svb', block);
+      this.setI(h, 'sm', 2 * block);
+      this.setI(h, 'part', parts);
+      this.setI(h, 'part_stride', partStride);
+    }
+  }
+
   private allocTraining(): void {
     const { height: H, width: W } = this.maxCrop;
     const px = (H + 2) * (W + 2);
@@ -256,6 +319,7 @@ export class FastConvNet {
     this.setI(h, 'dz', this.alloc(px * maxC * 4), 1);
     for (let l = 0; l < L; l++) this.setI(h, 'wt', this.alloc(9 * this.cin[l] * this.cout[l] * 4), l);
     this.setI(h, 'hr', this.alloc(H * W * IMAGE_CHANNELS * 4));
+    this.setI(h, 'loss_rows', this.alloc(H * 4));
   }
 
   private ensureInfer(H: number, W: number): void {
@@ -296,8 +360,7 @@ export class FastConvNet {
     const i32 = this.i32;
     const base = this.ctl >> 2;
     const w = h.at >> 2;
-    i32.fill(0, w + OFFSET.claim, w + OFFSET.claim + 2 * MAXPH);
-    i32.fill(0, w + OFFSET.loss_part, w + OFFSET.loss_part + MAX_THREADS);
+    i32.fill(0, w + OFFSET.claim, w + OFFSET.claim + RUN_STATE_WORDS);
     if (this.threads > 1) {
       Atomics.store(i32, base + 1, fn);
       Atomics.store(i32, base + 2, h.at);
@@ -306,6 +369,7 @@ export class FastConvNet {
       Atomics.notify(i32, base);
     }
     this.run(h.at, fn, 0); // returns when every chunk of the run is done, by whichever thread
+    if (Atomics.load(i32, w + OFFSET.fault) !== 0) throw new StudioError('E_INTERNAL', 'fast kernel thread found itself on another thread\'s stack');
   }
 
   // ---- weights ----
@@ -322,6 +386,7 @@ export class FastConvNet {
   }
 
   setWeights(w: ConvNetWeights): void {
+    this.transformsStale = true;
     this.writeParams(this.params, w);
   }
   getWeights(): ConvNetWeights {
@@ -390,6 +455,7 @@ export class FastConvNet {
     this.step++;
     this.setI(this.train, 't', this.step);
     this.setF(this.train, 'lr', lr);
+    this.transformsStale = true;
     this.exec(this.train, FN_TRAIN);
     return this.getF(this.train, 'loss');
   }
@@ -435,6 +501,8 @@ export class FastConvNet {
     const h = this.inferH;
     this.setI(h, 'H', H);
     this.setI(h, 'W', W);
+    this.setI(h, 'prep', this.transformsStale ? 1 : 0);
+    this.transformsStale = false;
     writePadded(this.f32, this.i32[(h.at >> 2) + OFFSET.act] >> 2, input);
     this.exec(h, FN_INFER);
     const o = this.i32[(h.at >> 2) + OFFSET.out] >> 2;

@@ -29,18 +29,30 @@ const FIELDS: [string, number][] = [
   ['beta2', 1],
   ['eps', 1],
   ['t', 1],
-  ['loss_part', 16],
+  ['loss_rows', 1],
   ['loss', 1],
   ['out', 1],
   ['train_bias', 1],
+  ['uf', MAXL],
+  ['ub', MAXL],
+  ['scratch', 1],
+  ['sstride', 1],
+  ['svb', 1],
+  ['sm', 1],
+  ['part', 1],
+  ['part_stride', 1],
+  ['prep', 1],
+  ['stacks', 1],
+  ['stack_bytes', 1],
+  ['fault', 1],
   ['claim', MAXPH],
   ['done', MAXPH],
 ];
 
 export type HeaderField =
   | 'depth' | 'H' | 'W' | 'nthreads' | 'cin' | 'cout' | 'w' | 'b' | 'gw' | 'gb' | 'wt' | 'act' | 'dz' | 'hr'
-  | 'params' | 'grads' | 'm' | 'v' | 'nparams' | 'lr' | 'beta1' | 'beta2' | 'eps' | 't' | 'loss_part' | 'loss'
-  | 'out' | 'train_bias' | 'claim' | 'done';
+  | 'params' | 'grads' | 'm' | 'v' | 'nparams' | 'lr' | 'beta1' | 'beta2' | 'eps' | 't' | 'loss_rows' | 'loss'
+  | 'out' | 'train_bias' | 'uf' | 'ub' | 'scratch' | 'sstride' | 'svb' | 'sm' | 'part' | 'part_stride' | 'prep' | 'stacks' | 'stack_bytes' | 'fault' | 'claim' | 'done';
 
 export const OFFSET: Record<HeaderField, number> = (() => {
   const o: Record<string, number> = {};
@@ -54,7 +66,15 @@ export const OFFSET: Record<HeaderField, number> = (() => {
 
 export const HEADER_WORDS = FIELDS.reduce((s, [, n]) => s + n, 0);
 
-/** Maximum number of threads the header has loss slots for. */
+/** Words the host zeroes before each run: the work counters (the header's tail). */
+export const RUN_STATE_WORDS = HEADER_WORDS - OFFSET.claim;
+
+/** Tiles per Winograd block (TB in native/winograd.h): sizes the per-thread scratch. */
+export const WINO_TILES = 16;
+/** Weight-gradient parts per Winograd layer (NPART in native/convnet.c). */
+export const WINO_PARTS = 4;
+
+/** Most threads a network runs on. */
 export const MAX_THREADS = 16;
 
 /** Entry points of `run(header, fn, tid)`. */

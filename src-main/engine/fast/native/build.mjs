@@ -17,6 +17,8 @@ function build(extra) {
   execFileSync(clang, [
     '--target=wasm32', '-O3', '-msimd128', ...extra, '-matomics', '-mbulk-memory', '-nostdlib', '-ffreestanding', '-Wall', '-Werror',
     '-Wl,--no-entry', '-Wl,--import-memory', '-Wl,--shared-memory', '-Wl,--max-memory=4294967296', '-Wl,-z,stack-size=65536',
+    // Every thread's instance gets its own stack in the shared memory (set by the host).
+    '-Wl,--export=__stack_pointer',
     '-o', out, path.join(here, 'convnet.c'),
   ], { stdio: 'inherit' });
   const b64 = fs.readFileSync(out).toString('base64');

@@ -9,6 +9,10 @@
 // inner loops need no bounds checks. Channel counts are multiples of 4 (RGB is padded to 4).
 // Weights are [3][3][Cin][Cout] (tfjs HWIO), biases [Cout].
 //
+// Layers whose channel counts are multiples of 8 (all but the RGB ones) run Winograd F(4x4,3x3)
+// (winograd.h): forward, input gradient and weight gradient. The thin first and last layers run
+// the direct kernels below (conv3x3, conv3x3_dw), which do all layers when Winograd is off.
+//
 // Build: see build.mjs beside this file (clang --target=wasm32 -msimd128, shared memory).
 #include <wasm_simd128.h>
 
@@ -22,6 +26,9 @@
 #define MADD(acc, a, b) wasm_f32x4_add((acc), wasm_f32x4_mul((a), (b)))
 #endif
 #define EXPORT(name) __attribute__((export_name(#name)))
+// Kernels stay separate functions: the engine optimises each on its own as soon as it is hot
+// (inlined into the once-per-step entry point they would run unoptimised for the first steps).
+#define NOINLINE __attribute__((noinline))
 
 typedef unsigned int u32;
 
@@ -36,7 +43,7 @@ typedef struct {
   u32 b[MAXL];
   u32 gw[MAXL];     // gradient offsets (into grads)
   u32 gb[MAXL];
-  u32 wt[MAXL];     // transposed, rotated weights for the input gradient
+  u32 wt[MAXL];     // transposed, rotated weights for the input gradient (scratch for ub)
   u32 act[MAXL + 1];// training: act[0] input, act[l] output of layer l (act[depth] = last z)
   u32 dz[2];        // ping-pong gradient buffers (padded, max channels)
   u32 hr;           // target, H x W x 3, unpadded
@@ -44,15 +51,29 @@ typedef struct {
   int nparams;
   float lr, beta1, beta2, eps;
   int t;            // Adam step count (after this step)
-  float loss_part[16];
+  u32 loss_rows;    // training: the L1 sum of each row, added up in order (same loss on any thread count)
   float loss;
   u32 out;          // inference: output H x W x 3 (residual added)
   int train_bias;   // 0: bias gradients are zero, so biases keep their values (the original ZSSR has none)
+  u32 uf[MAXL];     // Winograd layers (0: direct): transformed weights [36][cin][cout]
+  u32 ub[MAXL];     // and those of the input gradient [36][cout][cin]
+  u32 scratch;      // per-thread scratch: thread k's at scratch + k * sstride
+  u32 sstride;
+  u32 svb;          // offsets within a thread's scratch: the second tile block,
+  u32 sm;           // the transform-domain sums of a weight gradient [36][cin][cout]
+  u32 part;         // weight-gradient parts: NPART per layer parity, part_stride bytes each
+  u32 part_stride;
+  int prep;         // inference: transform the weights first (they changed)
+  u32 stacks;       // thread k's stack: [stacks + k * stack_bytes, stacks + (k + 1) * stack_bytes)
+  u32 stack_bytes;
+  int fault;        // set for good when a thread finds itself on another thread's stack
   int claim[MAXPH];  // per phase: next work chunk to take
   int done[MAXPH];   // per phase: chunks finished
 } Net;
 
 static inline float* F(u32 off) { return (float*)off; }
+
+#include "winograd.h"
 
 // ---- dynamic work sharing ----
 static inline int claim(Net* n, int p) { return __atomic_fetch_add(&n->claim[p], 1, __ATOMIC_ACQ_REL); }
@@ -100,8 +121,8 @@ static void zero_border(float* img, int H, int W, int C, int y0, int y1) {
 // mode 0: out = conv + bias; 1: out = relu(conv + bias); 2: out = conv * (mask > 0) (no bias).
 #define ACC_STORE(v, i) wasm_v128_store(o + (i), v)
 
-static void conv3x3(const float* in, float* out, const float* w, const float* bias, const float* mask,
-                    int W, int Cin, int Cout, int y0, int y1, int mode) {
+static NOINLINE void conv3x3(const float* in, float* out, const float* w, const float* bias, const float* mask,
+                             int W, int Cin, int Cout, int y0, int y1, int mode) {
   const int irs = (W + 2) * Cin, ors = (W + 2) * Cout;
   const v128_t zero = wasm_f32x4_splat(0.f);
   for (int y = y0; y < y1; y++) {
@@ -238,7 +259,7 @@ static void conv3x3(const float* in, float* out, const float* w, const float* bi
 // L1 while every (tap, 4 input channels, 8 output channels) tile sweeps them; the tile's
 // accumulators live in registers within a segment and in gw between segments.
 #define DW_SEG 32
-static void conv3x3_dw(const float* a, const float* dz, float* gw, int H, int W, int Cin, int Cout, int i0, int i1) {
+static NOINLINE void conv3x3_dw(const float* a, const float* dz, float* gw, int H, int W, int Cin, int Cout, int i0, int i1) {
   const int ars = (W + 2) * Cin, drs = (W + 2) * Cout;
   const v128_t z = wasm_f32x4_splat(0.f);
   for (int y = 0; y < H; y++) {
@@ -303,7 +324,7 @@ static void conv3x3_dw(const float* a, const float* dz, float* gw, int H, int W,
   }
 }
 
-static void bias_grad(const float* dz, float* gb, int H, int W, int C) {
+static NOINLINE void bias_grad(const float* dz, float* gb, int H, int W, int C) {
   const int rs = (W + 2) * C;
   for (int c = 0; c < C; c += 4) {
     v128_t s = wasm_f32x4_splat(0.f);
@@ -316,7 +337,7 @@ static void bias_grad(const float* dz, float* gb, int H, int W, int C) {
 }
 
 // wt[ky][kx][co][ci] = w[2-ky][2-kx][ci][co], rows (k, co) split between threads.
-static void transpose_rot(const float* w, float* wt, int Cin, int Cout, int r0, int r1) {
+static NOINLINE void transpose_rot(const float* w, float* wt, int Cin, int Cout, int r0, int r1) {
   for (int r = r0; r < r1; r++) {
     const int k = r / Cout, co = r % Cout;
     const int ks = 8 - k;
@@ -326,26 +347,122 @@ static void transpose_rot(const float* w, float* wt, int Cin, int Cout, int r0, 
   }
 }
 
+// ---- work split of the Winograd layers: blocks of up to tb tiles within one row of 4x4 tiles ----
+typedef struct {
+  int nbx, tbw, tw, total;  // blocks per tile row, tiles per block, tiles per row, blocks
+} Blocks;
+
+static inline Blocks blocks(int H, int W, int tb) {
+  Blocks b;
+  b.tw = (W + 3) / 4;
+  b.nbx = (b.tw + tb - 1) / tb;
+  b.tbw = (b.tw + b.nbx - 1) / b.nbx;
+  b.total = ((H + 3) / 4) * b.nbx;
+  return b;
+}
+
+// Convolution chunks: half blocks on small images, so every thread gets a dozen or more chunks
+// per layer and the last one to finish waits less (the GEMMs run as fast on 8 tiles as on 16).
+static inline Blocks conv_blocks(int H, int W, int nt) {
+  const Blocks b = blocks(H, W, TB);
+  return b.total >= 16 * nt ? b : blocks(H, W, TB / 2);
+}
+
+static inline void block_of(const Blocks* b, int c, int* ty, int* tx0, int* tx1) {
+  *ty = c / b->nbx;
+  *tx0 = (c % b->nbx) * b->tbw;
+  *tx1 = *tx0 + b->tbw < b->tw ? *tx0 + b->tbw : b->tw;
+}
+
+static inline float* scratch(Net* n, int tid, u32 off) { return F(n->scratch + (u32)tid * n->sstride + off); }
+
+// The weight gradient of a Winograd layer is made of NPART parts, each from a fixed run of tile
+// blocks (summed in the transform domain, then transformed back), added up in part order: the
+// result does not depend on how many threads there are or which took what (per-thread sums
+// would make every run differ in the last bits). A part is one chunk of work; the small
+// input-gradient blocks of the same phase fill the gaps between the big ones.
+#define NPART 4
+static inline int nparts(const Blocks* b) { return b->total < NPART ? b->total : NPART; }
+static inline float* part(Net* n, int l, int s) { return F(n->part + (u32)((l & 1) * NPART + s) * n->part_stride); }
+
+// gw[i] = the parts' [i] added up in order, for i in [i0, i1) (multiples of 4).
+static NOINLINE void sum_parts(const float* P, u32 stride, int ns, float* gw, int i0, int i1) {
+  for (int i = i0; i < i1; i += 4) {
+    v128_t s = wasm_v128_load(P + i);
+    for (int k = 1; k < ns; k++) s = wasm_f32x4_add(s, wasm_v128_load(P + k * stride + i));
+    wasm_v128_store(gw + i, s);
+  }
+}
+#define SUMGRP 4096  // floats per chunk of sum_parts
+
+// Weight transforms run as chunks of WGRP channels.
+#define WGRP 16
+static inline int groups_of(int c) { return (c + WGRP - 1) / WGRP; }
+static inline int grp_end(int g, int c) { return g * WGRP + WGRP < c ? g * WGRP + WGRP : c; }
+
+static int uf_chunks(Net* n) {
+  int c = 0;
+  for (int l = 0; l < n->depth; l++)
+    if (n->uf[l]) c += groups_of(n->cin[l]);
+  return c;
+}
+
+static void uf_chunk(Net* n, int c) {
+  for (int l = 0; l < n->depth; l++) {
+    if (!n->uf[l]) continue;
+    const int k = groups_of(n->cin[l]);
+    if (c < k) {
+      wino_weights(F(n->params) + n->w[l], F(n->uf[l]), n->cin[l], n->cout[l], c * WGRP, grp_end(c, n->cin[l]));
+      return;
+    }
+    c -= k;
+  }
+}
+
 // Training keeps every activation (act[l]); inference ping-pongs between act[1] and act[2] and
 // keeps the input act[0] for the residual. Returns the next phase index.
 static int forward_layers(Net* n, int tid, int train, int p) {
   const int H = n->H, W = n->W, nt = n->nthreads, L = n->depth;
   const int rc = row_chunk(H, nt), nrow = (H + rc - 1) / rc;
+  const Blocks bk = conv_blocks(H, W, nt);
+  // The first layer (3 input channels: always direct) carries the weight transforms of every
+  // Winograd layer, needed from the second layer on.
+  const int nuf = (train || n->prep) ? uf_chunks(n) : 0;
+  float* va = scratch(n, tid, 0);
+  float* vb = scratch(n, tid, n->svb);
   for (int l = 0; l < L; l++, p++) {
     const float* in = F(train ? n->act[l] : (l == 0 ? n->act[0] : n->act[1 + ((l - 1) & 1)]));
     float* out = F(train ? n->act[l + 1] : n->act[1 + (l & 1)]);
-    const int Cin = n->cin[l], Cout = n->cout[l];
-    // Rotated weights for this layer's input gradient ride along as extra chunks of 64 rows.
-    const int ntr = (train && l > 0) ? (9 * Cout + 63) / 64 : 0;
-    const int total = nrow + ntr;
+    const int Cin = n->cin[l], Cout = n->cout[l], wino = n->uf[l] != 0, mode = l < L - 1 ? 1 : 0;
+    const float* w = F(n->params) + n->w[l];
+    const float* bias = F(n->params) + n->b[l];
+    const int nmain = wino ? bk.total : nrow;
+    const int nw = l == 0 ? nuf : 0;
+    // This layer's input-gradient weights ride along as extra chunks.
+    const int ntr = (train && l > 0) ? (wino ? groups_of(Cout) : (9 * Cout + 63) / 64) : 0;
+    const int total = nmain + nw + ntr;
     for (int c; (c = claim(n, p)) < total; finish(n, p, total)) {
-      if (c < nrow) {
-        const int y0 = c * rc, y1 = y0 + rc < H ? y0 + rc : H;
-        zero_border(out, H, W, Cout, y0, y1);
-        conv3x3(in, out, F(n->params) + n->w[l], F(n->params) + n->b[l], 0, W, Cin, Cout, y0, y1, l < L - 1 ? 1 : 0);
+      if (c < nmain) {
+        if (wino) {
+          int ty, tx0, tx1;
+          block_of(&bk, c, &ty, &tx0, &tx1);
+          if (tx0 == 0) zero_border(out, H, W, Cout, 4 * ty, 4 * ty + 4 < H ? 4 * ty + 4 : H);
+          wino_conv(in, out, F(n->uf[l]), bias, 0, H, W, Cin, Cout, ty, tx0, tx1, mode, va, vb);
+        } else {
+          const int y0 = c * rc, y1 = y0 + rc < H ? y0 + rc : H;
+          zero_border(out, H, W, Cout, y0, y1);
+          conv3x3(in, out, w, bias, 0, W, Cin, Cout, y0, y1, mode);
+        }
+      } else if (c < nmain + nw) {
+        uf_chunk(n, c - nmain);
       } else {
-        const int r0 = (c - nrow) * 64, r1 = r0 + 64 < 9 * Cout ? r0 + 64 : 9 * Cout;
-        transpose_rot(F(n->params) + n->w[l], F(n->wt[l]), Cin, Cout, r0, r1);
+        const int r = c - nmain - nw;
+        if (wino) {
+          // Rotated and transposed first (rows (tap, co) of this group), then transformed.
+          const int co0 = r * WGRP, co1 = grp_end(r, Cout);
+          for (int k = 0; k < 9; k++) transpose_rot(w, F(n->wt[l]), Cin, Cout, k * Cout + co0, k * Cout + co1);
+          wino_weights(F(n->wt[l]), F(n->ub[l]), Cout, Cin, co0, co1);
+        } else transpose_rot(w, F(n->wt[l]), Cin, Cout, r * 64, r * 64 + 64 < 9 * Cout ? r * 64 + 64 : 9 * Cout);
       }
     }
     wait_phase(n, p, total);
@@ -364,7 +481,7 @@ static int zero_input(Net* n, int p) {
 }
 
 // One training step on the crop in act[0] (padded, 4 channels) against hr (H x W x 3).
-// The caller zeroes claim/done/loss_part first.
+// The caller zeroes claim/done first.
 EXPORT(train_step) void train_step(Net* n, int tid) {
   const int H = n->H, W = n->W, nt = n->nthreads, L = n->depth;
   const int rc = row_chunk(H, nt), nrow = (H + rc - 1) / rc;
@@ -382,8 +499,8 @@ EXPORT(train_step) void train_step(Net* n, int tid) {
     for (int c; (c = claim(n, p)) < nrow; finish(n, p, nrow)) {
       const int y0 = c * rc, y1 = y0 + rc < H ? y0 + rc : H;
       zero_border(d, H, W, C, y0, y1);
-      float s = 0.f;
       for (int y = y0; y < y1; y++) {
+        float s = 0.f;
         for (int xx = 0; xx < W; xx++) {
           const float* xp = x + ((y + 1) * (W + 2) + xx + 1) * Ci;
           const float* zp = z + ((y + 1) * (W + 2) + xx + 1) * C;
@@ -396,36 +513,66 @@ EXPORT(train_step) void train_step(Net* n, int tid) {
           }
           for (int k = 3; k < C; k++) dp[k] = 0.f;
         }
+        F(n->loss_rows)[y] = s;
       }
-      n->loss_part[tid] += s;
     }
     wait_phase(n, p, nrow);
     p++;
   }
 
-  // Backward: each layer's weight gradient (groups of 4 input channels x all taps, or single
-  // items for thin layers), its bias gradient and (except the first) the gradient of its input.
+  // Backward: each layer's weight gradient, its bias gradient and (except the first) the gradient
+  // of its input. Direct layers split the weight gradient into groups of 4 input channels x all
+  // taps (single items for thin layers); Winograd layers into parts (see NPART), which the next
+  // (shallower) layer's phase adds up. The parts' blocks do not depend on the thread count (the
+  // rounding of the sums would).
+  const Blocks bk = conv_blocks(H, W, nt), bw = blocks(H, W, TB);
+  float* va = scratch(n, tid, 0);
+  float* vb = scratch(n, tid, n->svb);
+  const int ns = nparts(&bw);
   int cur = 0;
   for (int l = L - 1; l >= 0; l--, p++) {
     const float* dz = F(n->dz[cur]);
     float* dprev = F(n->dz[cur ^ 1]);
-    const int Cin = n->cin[l], Cout = n->cout[l];
+    const int Cin = n->cin[l], Cout = n->cout[l], wino = n->uf[l] != 0;
     const int nci = Cin / 4;
-    const int per = nci >= 8 ? 9 : 1;  // items per group
-    const int groups = 9 * nci / per;
-    const int ndx = l > 0 ? nrow : 0;
-    const int total = groups + 1 + ndx;
+    const int per = nci >= 8 ? 9 : 1;  // items per group (direct)
+    const int ndw = wino ? ns : 9 * nci / per;
+    const int ndx = l > 0 ? (wino ? bk.total : nrow) : 0;
+    const int lr = l + 1;  // the layer whose weight-gradient parts are added up here
+    const int nsum = lr < L && n->uf[lr] ? 9 * n->cin[lr] * n->cout[lr] : 0, nred = (nsum + SUMGRP - 1) / SUMGRP;
+    const int total = ndw + 1 + ndx + nred;
     for (int c; (c = claim(n, p)) < total; finish(n, p, total)) {
-      if (c < groups) {
-        conv3x3_dw(F(n->act[l]), dz, F(n->grads) + n->gw[l], H, W, Cin, Cout, c * per, c * per + per);
-      } else if (c == groups) {
+      if (c < ndw) {
+        if (wino) {
+          float* M = scratch(n, tid, n->sm);
+          const int b0 = c * bw.total / ns, b1 = (c + 1) * bw.total / ns;
+          for (int b = b0; b < b1; b++) {
+            int ty, tx0, tx1;
+            block_of(&bw, b, &ty, &tx0, &tx1);
+            wino_dw(F(n->act[l]), dz, M, H, W, Cin, Cout, ty, tx0, tx1, va, vb, b == b0);
+          }
+          wino_dw_back(M, part(n, l, c), Cin, Cout);
+        } else {
+          conv3x3_dw(F(n->act[l]), dz, F(n->grads) + n->gw[l], H, W, Cin, Cout, c * per, c * per + per);
+        }
+      } else if (c == ndw) {
         float* gb = F(n->grads) + n->gb[l];
         if (n->train_bias) bias_grad(dz, gb, H, W, Cout);
         else for (int k = 0; k < Cout; k++) gb[k] = 0.f;
+      } else if (c < ndw + 1 + ndx) {
+        if (wino) {
+          int ty, tx0, tx1;
+          block_of(&bk, c - ndw - 1, &ty, &tx0, &tx1);
+          if (tx0 == 0) zero_border(dprev, H, W, Cin, 4 * ty, 4 * ty + 4 < H ? 4 * ty + 4 : H);
+          wino_conv(dz, dprev, F(n->ub[l]), 0, F(n->act[l]), H, W, Cout, Cin, ty, tx0, tx1, 2, va, vb);
+        } else {
+          const int y0 = (c - ndw - 1) * rc, y1 = y0 + rc < H ? y0 + rc : H;
+          zero_border(dprev, H, W, Cin, y0, y1);
+          conv3x3(dz, dprev, F(n->wt[l]), 0, F(n->act[l]), W, Cout, Cin, y0, y1, 2);
+        }
       } else {
-        const int y0 = (c - groups - 1) * rc, y1 = y0 + rc < H ? y0 + rc : H;
-        zero_border(dprev, H, W, Cin, y0, y1);
-        conv3x3(dz, dprev, F(n->wt[l]), 0, F(n->act[l]), W, Cout, Cin, y0, y1, 2);
+        const int i0 = (c - ndw - 1 - ndx) * SUMGRP, i1 = i0 + SUMGRP < nsum ? i0 + SUMGRP : nsum;
+        sum_parts(part(n, lr, 0), n->part_stride / 4, ns, F(n->grads) + n->gw[lr], i0, i1);
       }
     }
     wait_phase(n, p, total);
@@ -475,7 +622,7 @@ EXPORT(train_step) void train_step(Net* n, int tid) {
   }
   if (tid == 0) {
     float s = 0.f;
-    for (int i = 0; i < 16; i++) s += n->loss_part[i];
+    for (int y = 0; y < H; y++) s += F(n->loss_rows)[y];
     n->loss = s / ((float)H * (float)W * 3.0f);
   }
 }
@@ -510,6 +657,14 @@ EXPORT(infer) void infer(Net* n, int tid) {
 
 // Entry for every thread: run `fn` (0 train, 1 grad, 2 infer) on header `n` as thread `tid`.
 EXPORT(run) void run(Net* n, int fn, int tid) {
+  // Local arrays live on a stack in the shared memory; one shared by two threads would corrupt
+  // results now and then. Refuse to work instead (the host checks `fault` after each run).
+  volatile int probe = 0;
+  const u32 at = (u32)&probe, lo = n->stacks + (u32)tid * n->stack_bytes;
+  if (at < lo || at >= lo + n->stack_bytes) {
+    __atomic_store_n(&n->fault, 1, __ATOMIC_RELEASE);
+    return;
+  }
   if (fn == 0) train_step(n, tid);
   else if (fn == 1) grad_step(n, tid);
   else infer(n, tid);
@@ -517,4 +672,7 @@ EXPORT(run) void run(Net* n, int fn, int tid) {
 
 // Lets the JS side check that its copy of the header layout matches this one.
 EXPORT(header_words) int header_words(void) { return (int)(sizeof(Net) / 4); }
+// And that its buffer sizes follow these (mirrored in layout.ts).
+EXPORT(wino_tiles) int wino_tiles(void) { return TB; }
+EXPORT(wino_parts) int wino_parts(void) { return NPART; }
 EXPORT(offset_words) int offset_words(void) { return (int)(__builtin_offsetof(Net, done) / 4); }
