@@ -5,21 +5,22 @@ import path from 'node:path';
 
 /** layer -> layers it may import (besides itself). */
 export const LAYERS = {
-  contract: [],
-  metrics: ['contract'],
-  imaging: ['contract'],
-  engine: ['contract', 'metrics'],
-  cache: ['contract', 'engine'],
-  presets: ['contract', 'imaging'],
-  jobs: ['contract'],
-  worker: ['contract', 'engine', 'imaging', 'metrics', 'cache', 'presets', 'jobs'],
-  watch: ['contract', 'jobs', 'imaging'],
-  service: ['contract', 'jobs', 'watch', 'presets', 'cache', 'imaging', 'engine', 'metrics', 'worker'],
-  server: ['contract', 'service', 'imaging', 'jobs'],
-  cli: ['contract', 'service', 'jobs', 'worker', 'imaging', 'engine', 'metrics', 'presets', 'cache', 'watch', 'server'],
-  ipc: ['contract', 'service'],
-  preload: ['contract'],
-  app: ['contract', 'service', 'ipc', 'jobs', 'worker', 'imaging', 'presets', 'cache', 'watch'],
+  base: [],
+  contract: ['base'],
+  metrics: ['base', 'contract'],
+  imaging: ['base', 'contract'],
+  engine: ['base', 'contract', 'metrics'],
+  cache: ['base', 'contract', 'engine'],
+  presets: ['base', 'contract', 'imaging'],
+  jobs: ['base', 'contract'],
+  worker: ['base', 'contract', 'engine', 'imaging', 'metrics', 'cache', 'presets', 'jobs'],
+  watch: ['base', 'contract', 'jobs', 'imaging'],
+  service: ['base', 'contract', 'jobs', 'watch', 'presets', 'cache', 'imaging', 'engine', 'metrics', 'worker'],
+  server: ['base', 'contract', 'service', 'imaging', 'jobs'],
+  cli: ['base', 'contract', 'service', 'jobs', 'worker', 'imaging', 'engine', 'metrics', 'presets', 'cache', 'watch', 'server'],
+  ipc: ['base', 'contract', 'service'],
+  preload: ['base', 'contract'],
+  app: ['base', 'contract', 'service', 'ipc', 'jobs', 'worker', 'imaging', 'presets', 'cache', 'watch'],
 };
 const ELECTRON_OK = new Set(['app', 'ipc', 'preload']);
 

@@ -37,6 +37,11 @@ export const AppInfo = z.object({
   outputsDir: z.string(),
   limits: z.object({ maxInputMP: z.number(), maxOutputMP: z.number(), maxFileMB: z.number(), maxUploadMB: z.number() }),
   desktop: z.boolean(),
+  /**
+   * What the studio recovered since it started (damaged state files, a damaged job journal,
+   * interrupted jobs): shown to the user once. `at` tells notices apart.
+   */
+  notices: z.array(z.object({ at: z.number(), message: z.string() })).optional(),
 });
 export type AppInfo = z.infer<typeof AppInfo>;
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { imageGlob } from '../base/image-types';
 import { method } from './define';
 import { MethodId, OutputFormat, QualityPreset } from './enhance';
 import { ErrorPayloadSchema } from './jobs';
@@ -25,7 +26,7 @@ export const WatchRecipe = z
 export type WatchRecipe = z.infer<typeof WatchRecipe>;
 
 /** Image extensions a watch takes when no include globs are given. */
-export const DEFAULT_WATCH_INCLUDE = ['**/*.{jpg,jpeg,png,webp,avif,tif,tiff,gif,heic,heif}'];
+export const DEFAULT_WATCH_INCLUDE = [imageGlob()];
 
 export const WatchOptions = z
   .object({

@@ -2,7 +2,7 @@
 export { decodeImage, decodeSamples, type DecodedSamples } from './decode';
 export { probeImage } from './probe';
 export { encodeImage, encodeSamples, quantize, mimeType, outputDepth, supports16Bit, ENCODE_FORMATS, JPEG_OPTIMISE_MAX_PIXELS } from './encode';
-export { writeFileAtomic, writeOutput, isSameFile, freeOutputPath, readTextIfExists, type WriteOutputOptions } from './atomic';
+export { writeOutput, freeOutputPath, type WriteOutputOptions } from './atomic';
 export { DEFAULT_LIMITS, resolveLimits, checkOutputSize, checkInputPixels, checkFileSize } from './limits';
 export { renderPreview, type PreviewOptions } from './preview';
 export { sniffFormat, type SniffedFormat } from './sniff';

@@ -1,24 +1,15 @@
 // Images for an <img> (Electron's studio-media:// protocol and the HTTP /media route): the files
 // a browser shows as they are, an upright 8-bit rendition of everything else, and a small
 // byte-bounded cache of those renditions.
-import path from 'node:path';
+import { imageTypeOf } from '../base/image-types';
 import { renderPreview } from './preview';
 import { probeImage } from './probe';
 import type { ImageLimits } from './types';
 
-/** Formats a browser shows as they are (it applies EXIF orientation itself). */
-const PASSTHROUGH: Readonly<Record<string, string>> = {
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.png': 'image/png',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-  '.avif': 'image/avif',
-};
-
 /** The Content-Type to send `file` as it is with, or undefined when it needs rendering. */
 export function passthroughType(file: string): string | undefined {
-  return PASSTHROUGH[path.extname(file).toLowerCase()];
+  const t = imageTypeOf(file);
+  return t?.browserNative ? t.mime : undefined;
 }
 
 export interface ScreenImage {

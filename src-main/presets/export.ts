@@ -11,7 +11,8 @@ import type { ImageMeta } from '../imaging';
 import { COLOUR_LABEL, iccColourSpace, iccDescription, profileBytes } from './colour';
 import { exifFromTiff } from './exif-blob';
 import { renderFileBase, renderSubfolder, type NamingContext } from './naming';
-import { placeNewBuffer, placeNewFile, wouldSkip, writeDurable, type PlacementLog, type PlaceOptions } from './place';
+import { writeNewFileDurable } from '../base/durable';
+import { placeNewBuffer, placeNewFile, wouldSkip, type PlacementLog, type PlaceOptions } from './place';
 import { carrierPng, channelsOf, toRaster16 } from './raster';
 import { EXTENSION, outputBitDepth, renderOutput, type RenderSource } from './render';
 import { provenanceJson, provenanceXmp, type Provenance, type ProvenanceOutput } from './sidecar';
@@ -176,7 +177,7 @@ export async function exportWithPreset(src: ExportSource, presetIn: Preset, opts
       if (!(await wouldSkip(place))) {
         const r = await renderOutput(rs, out);
         const file = await placeNewFile(place, async (tmp) => {
-          await writeDurable(tmp, r.buffer);
+          await writeNewFileDurable(tmp, r.buffer);
           if (r.tiffExif) {
             try {
               await writeTiffExif(tmp, r.tiffExif);

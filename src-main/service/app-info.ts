@@ -41,6 +41,8 @@ export interface AppDeps {
   limits: AppInfo['limits'];
   desktop: boolean;
   version?: Partial<PackageInfo>;
+  /** Recoveries since start, for the user (see AppInfo.notices). */
+  notices?: () => readonly { at: number; message: string }[];
 }
 
 export function createAppApi(deps: AppDeps): Pick<StudioApi, 'app.info' | 'app.backend'> {
@@ -55,6 +57,7 @@ export function createAppApi(deps: AppDeps): Pick<StudioApi, 'app.info' | 'app.b
         outputsDir: deps.settings.get().outputsDir,
         limits: { ...deps.limits },
         desktop: deps.desktop,
+        ...(deps.notices?.().length ? { notices: deps.notices().map((n) => ({ ...n })) } : {}),
       };
     },
     // The engine lives in the worker: it says which backend it can run and which one is active.

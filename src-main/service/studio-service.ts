@@ -17,7 +17,7 @@ import { createJobsApi } from './jobs-api';
 import { createLibraryApi, Library } from './library';
 import { createSettingsApi, defaultSettings, SettingsStore } from './settings';
 import { createWatchApi } from '../watch/api';
-import { createPresetsApi } from '../presets';
+import { createPresetStore, createPresetsApi } from '../presets';
 import { createCacheApi } from '../cache';
 
 export type ServiceLimits = AppInfo['limits'];
@@ -88,7 +88,15 @@ export async function createStudioService(opts: StudioServiceOptions = {}): Prom
   const paths = dataPaths(dataDir);
   // Every store below writes under it, whichever job store is chosen.
   await fs.mkdir(paths.dataDir, { recursive: true });
-  const warn = opts.onWarning ?? ((m: string) => console.error(`studio: ${m}`));
+  const log = opts.onWarning ?? ((m: string) => console.error(`studio: ${m}`));
+  // Recoveries are logged and kept for app.info, so the interface tells the user once.
+  const notices: { at: number; message: string }[] = [];
+  const notice = (message: string): void => {
+    log(message);
+    notices.push({ at: Date.now() + notices.length / 1000, message });
+    if (notices.length > 50) notices.shift();
+  };
+  const warn = log;
   const limits: ServiceLimits = {
     ...DEFAULT_LIMITS,
     maxUploadMB: opts.limits?.maxFileMB ?? DEFAULT_LIMITS.maxFileMB,
@@ -98,9 +106,12 @@ export async function createStudioService(opts: StudioServiceOptions = {}): Prom
   const disposers: (() => Promise<void> | void)[] = [];
 
   const settings = await SettingsStore.open(paths.settings, defaultSettings(paths.outputs));
-  if (settings.problem) warn(`settings: ${settings.problem}; using the last good values and defaults`);
+  if (settings.problem) notice(`settings: ${settings.problem}`);
   const library = await Library.open({ indexFile: paths.libraryIndex, folder: paths.library, limits, emit: (e) => events.emit(e) });
-  if (library.problem) warn(`library: ${library.problem}; using the last good copy`);
+  if (library.problem) notice(`library: ${library.problem}`);
+  const presetStore = createPresetStore(paths.dataDir);
+  await presetStore.list().catch(() => undefined);
+  for (const w of presetStore.warnings()) notice(`presets: ${w}`);
 
   const concurrency = () => opts.concurrency ?? settings.get().concurrency;
   const createHost =
@@ -127,7 +138,7 @@ export async function createStudioService(opts: StudioServiceOptions = {}): Prom
       ? new MemoryJobStore()
       : opts.jobStore && typeof opts.jobStore === 'object'
         ? opts.jobStore
-        : await openJournal(paths.journal, { onWarning: warn });
+        : await openJournal(paths.journal, { onWarning: notice });
   let queue: JobQueue;
   try {
     queue = await JobQueue.open({
@@ -167,12 +178,12 @@ export async function createStudioService(opts: StudioServiceOptions = {}): Prom
 
   // One line per domain; each returns exactly its block of the contract.
   const api: StudioApi = {
-    ...createAppApi({ ...deps, version: opts.version }),
+    ...createAppApi({ ...deps, version: opts.version, notices: () => notices }),
     ...createSettingsApi(deps),
     ...createLibraryApi(deps),
     ...createJobsApi(deps),
-    ...createWatchApi(deps),
-    ...createPresetsApi(deps),
+    ...createWatchApi({ ...deps, onNotice: notice }),
+    ...createPresetsApi({ ...deps, store: presetStore }),
     ...createCacheApi(deps),
   };
 

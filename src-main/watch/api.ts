@@ -12,6 +12,8 @@ export interface WatchApiDeps {
   queue: JobQueue;
   events: { emit(e: StudioEvent): void };
   onWarning(message: string): void;
+  /** A recovery the user is told about once (a damaged watches.json); default onWarning. */
+  onNotice?(message: string): void;
   onDispose(fn: () => Promise<void> | void): void;
   /** Presence-check period of the source folders (tests shorten it). */
   watchPresenceMs?: number;
@@ -26,7 +28,11 @@ export function createWatchApi(deps: WatchApiDeps): WatchApi {
     dataDir: deps.dataDir,
     jobs: queuePort(deps.queue),
     onEvent: (watchId, message) => deps.events.emit({ topic: 'watch', watchId, message }),
-    onError: (watchId, err) => deps.onWarning(`watch ${watchId}: ${(err as Error)?.message ?? String(err)}`),
+    onError: (watchId, err) => {
+      const message = (err as Error)?.message ?? String(err);
+      if (!watchId) (deps.onNotice ?? deps.onWarning)(`watches: ${message}`);
+      else deps.onWarning(`watch ${watchId}: ${message}`);
+    },
     ...(deps.watchPresenceMs ? { presenceMs: deps.watchPresenceMs } : {}),
   });
   const ready = manager.start().catch((err) => deps.onWarning(`watches: ${(err as Error).message}`));

@@ -9,9 +9,9 @@ import { hashFile } from './hash';
 import type { WatchJobPort } from './job-port';
 import { type LedgerEntry, toWatchFile, WatchLedger } from './ledger';
 import { acquireLock, type WatchLock } from './lock';
-import { relPosix } from './paths';
+import { relPosix } from '../base/paths';
 import { type FileSeen, SourceWatcher } from './source-watcher';
-import { processAlive } from '../jobs/durable';
+import { removeStaleTemps } from '../base/durable';
 
 /** One line per file outcome (the CLI prints it; the service turns it into an event). */
 export interface WatchFileReport {
@@ -551,18 +551,5 @@ export class WatchRunner {
       this.deps.onError?.(this.id, err);
       throw err;
     }
-  }
-}
-
-/** imaging's writeFileAtomic names its temp files `.<name>.<pid>.<8 hex>.tmp`. */
-const TEMP_OUTPUT = /^\..+\.(\d+)\.[0-9a-f]{8}\.tmp$/;
-
-/** Delete temp files of writers that are gone (a live writer may still rename its file). */
-async function removeStaleTemps(dir: string): Promise<void> {
-  const names = await fs.readdir(dir).catch(() => [] as string[]);
-  for (const n of names) {
-    const m = TEMP_OUTPUT.exec(n);
-    if (!m || processAlive(Number(m[1]))) continue;
-    await fs.rm(path.join(dir, n), { force: true }).catch(() => undefined);
   }
 }

@@ -7,11 +7,11 @@ import { StudioError } from '../../contract/errors';
 import { makeLowRes } from '../../engine/classical';
 import { getUpscaler } from '../../engine/registry';
 import type { UpscaleContext } from '../../engine/upscaler';
+import { hasImageExtension } from '../../base/image-types';
 import { decodeImage, encodeImage, writeOutput } from '../../imaging';
 import { srMetrics } from '../../metrics';
 import type { Command } from '../main';
 
-const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.webp', '.bmp', '.avif', '.gif']);
 
 export interface ImageScore {
   name: string;
@@ -49,7 +49,7 @@ export async function listImages(inputs: string[]): Promise<string[]> {
       throw new StudioError('E_FILE_NOT_FOUND', `no such file or folder: ${p}`, { path: p });
     }
     if (st.isDirectory()) {
-      const names = (await fs.readdir(p)).filter((n) => IMAGE_EXT.has(path.extname(n).toLowerCase())).sort();
+      const names = (await fs.readdir(p)).filter(hasImageExtension).sort();
       files.push(...names.map((n) => path.join(p, n)));
     } else files.push(p);
   }

@@ -20,6 +20,26 @@ function thin(points: LossPoint[]): LossPoint[] {
   return out;
 }
 
+const NOTICES_SEEN = 'loupe.notices.seen';
+
+/** What the studio recovered at start (damaged state files...): told once, not on every reload. */
+function showNotices(notices: AppInfo['notices']): void {
+  if (!notices?.length) return;
+  let seen = 0;
+  try {
+    seen = Number(localStorage.getItem(NOTICES_SEEN)) || 0;
+  } catch {
+    // storage disabled: show them
+  }
+  const fresh = notices.filter((n) => n.at > seen);
+  for (const n of fresh) toasts.push({ kind: 'info', title: 'Recovered after a problem', detail: n.message }, 0);
+  try {
+    localStorage.setItem(NOTICES_SEEN, String(Math.max(seen, ...notices.map((n) => n.at))));
+  } catch {
+    // not remembered: shown again next time
+  }
+}
+
 /**
  * The renderer's one store: what the core knows (images, jobs, models, settings), kept current
  * by events, plus what the user is looking at. Views read it and call its actions.
@@ -126,6 +146,7 @@ export class Studio {
     const engine = Promise.allSettled([c.call('models.list'), c.call('app.backend')]);
     const [info, settings, images, jobs] = await Promise.all([c.call('app.info'), c.call('settings.get'), c.call('library.list'), c.call('jobs.list')]);
     this.info = info;
+    showNotices(info.notices);
     this.settings = settings;
     this.images = images;
     void engine.then(([models, backend]) => {
