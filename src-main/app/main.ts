@@ -124,9 +124,9 @@ async function start(): Promise<void> {
   hardenSession(session.defaultSession, appOrigins);
   app.on('web-contents-created', (_e, contents) => hardenContents(contents));
 
-  const roots = () => [svc.paths.outputs, svc.paths.cache, svc.paths.library, svc.settingsStore.get().outputsDir];
+  const roots = () => svc.roots();
   protocol.handle(APP_SCHEME, createAppProtocolHandler(files.renderer));
-  protocol.handle(MEDIA_SCHEME, createMediaHandler({ api: svc, roots }));
+  protocol.handle(MEDIA_SCHEME, createMediaHandler({ media: svc.media }));
 
   // Recent files: what the user opened through the app (dialog, drop, Open With...).
   const recent = {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { method, type ApiOf } from './define';
 import { BackendName, BackendPreference, EnhanceRequest, MethodId, OutputFormat } from './enhance';
 import { JobInfo } from './jobs';
+import { FilePath, fsPath } from './paths';
 import { watchApi } from './watch';
 import { presetsApi } from './presets';
 import { cacheApi } from './cache';
@@ -63,7 +64,7 @@ export const Settings = z
   .object({
     backend: BackendPreference,
     cacheMaxMB: z.number().int().min(16).max(1_000_000),
-    outputsDir: z.string().max(4096),
+    outputsDir: fsPath(z.string().max(4096)),
     defaultFormat: z.union([OutputFormat, z.literal('same')]),
     defaultQuality: z.number().int().min(1).max(100),
     concurrency: z.number().int().min(1).max(8),
@@ -84,7 +85,7 @@ export const appApi = {
 export const libraryApi = {
   'library.list': method(none, z.array(ImageItem)),
   /** Desktop and CLI: add photos by path (copied into nothing: originals stay where they are). */
-  'library.addPaths': method(z.tuple([z.array(z.string().min(1).max(4096)).min(1).max(10_000)]), z.array(ImageItem)),
+  'library.addPaths': method(z.tuple([z.array(FilePath).min(1).max(10_000)]), z.array(ImageItem)),
   'library.remove': method(z.tuple([id]), z.boolean()),
 };
 

@@ -1,5 +1,5 @@
 import sharp, { type Metadata, type SharpOptions } from 'sharp';
-import { checkInputPixels, resolveLimits } from './limits';
+import { checkInputPixels, checkOutputSize, resolveLimits } from './limits';
 import { loadSource, sharpError, type LoadedSource } from './source';
 import type { ImageLimits, ImageMeta, ImageSource } from './types';
 
@@ -68,5 +68,16 @@ export async function readHeader(src: ImageSource, limits: Partial<ImageLimits> 
 export async function probeImage(src: ImageSource, limits?: Partial<ImageLimits>): Promise<ImageMeta> {
   const { lim, meta } = await readHeader(src, limits, 'head');
   if (limits) checkInputPixels(meta.width, meta.height, lim);
+  return meta;
+}
+
+/**
+ * The one admission check every door uses (uploads, the web demo, library imports, every job):
+ * from the header only, before a pixel is decoded, the format, the file size and the input
+ * pixels against `limits`, and the output pixels when a `scale` is given. Coded errors.
+ */
+export async function admitImage(src: ImageSource, limits: Partial<ImageLimits>, scale?: number): Promise<ImageMeta> {
+  const meta = await probeImage(src, limits);
+  if (scale !== undefined) checkOutputSize(meta.width, meta.height, scale, limits);
   return meta;
 }

@@ -9,7 +9,7 @@ import { Serial, writeFileAtomic } from '../base/durable';
 import { imageTypeByFormat, imageTypeOf, IMAGE_EXTENSIONS } from '../base/image-types';
 import { JsonStore, salvageList } from '../base/json-store';
 import { isInside } from '../base/paths';
-import { probeImage, type ImageLimits, type ImageMeta } from '../imaging';
+import { admitImage, type ImageLimits, type ImageMeta } from '../imaging';
 
 const LibraryFile = z.object({ version: z.literal(1), items: z.array(ImageItem) });
 type LibraryFile = z.infer<typeof LibraryFile>;
@@ -83,7 +83,7 @@ export class Library {
     let firstError: unknown;
     for (const file of files) {
       try {
-        const meta = await probeImage(file, this.deps.limits);
+        const meta = await admitImage(file, this.deps.limits);
         added.push(itemOf(idForPath(file), path.basename(file), file, meta));
       } catch (err) {
         firstError ??= err;
@@ -115,7 +115,7 @@ export class Library {
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let meta: ImageMeta;
     try {
-      meta = await probeImage(buf, this.deps.limits);
+      meta = await admitImage(buf, this.deps.limits);
     } catch (err) {
       const p = toErrorPayload(err);
       throw new StudioError(p.code, `${safeFileName(name)}: ${p.message}`, p.details);

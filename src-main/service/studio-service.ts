@@ -7,7 +7,8 @@ import { MemoryJobStore, type JobStore } from '../jobs/store';
 import { ProcessWorkerHost, type SpawnWorker, type WorkerHost } from '../jobs/worker-host';
 import { stableJobOptions } from '../jobs/worker-protocol';
 import { WorkerPool } from '../jobs/worker-pool';
-import { DEFAULT_LIMITS } from '../imaging';
+import { admitImage, DEFAULT_LIMITS, type ImageMeta } from '../imaging';
+import { MediaService } from './media';
 import { defaultWorkerEntry } from '../worker/entry';
 import { removeOutputLedger } from '../worker/output-ledger';
 import { createAppApi } from './app-info';
@@ -16,7 +17,8 @@ import { EventBus } from './event-bus';
 import { createJobsApi } from './jobs-api';
 import { createLibraryApi, Library } from './library';
 import { createSettingsApi, defaultSettings, SettingsStore } from './settings';
-import { createWatchApi } from '../watch/api';
+import { createWatches, type WatchApiDeps } from '../watch/api';
+import type { WatchManager } from '../watch/manager';
 import { createPresetStore, createPresetsApi } from '../presets';
 import { createCacheApi } from '../cache';
 
@@ -48,6 +50,8 @@ export interface StudioServiceOptions {
   version?: { version?: string; engineVersion?: string };
   /** Damaged state files that were recovered, jobs queued again after a crash... */
   onWarning?: (message: string) => void;
+  /** Watched folders of this process: start the saved ones (default), forget finished jobs, hear outcomes. */
+  watch?: Pick<WatchApiDeps, 'autostart' | 'forgetFinished' | 'onFile' | 'watchPresenceMs'>;
 }
 
 /**
@@ -77,8 +81,18 @@ export interface StudioService extends StudioApi {
   readonly queue: JobQueue;
   readonly workers: WorkerPool;
   readonly settingsStore: SettingsStore;
-  /** Uploads (HTTP server, pasted images): not part of the contract map. */
-  readonly library: { addBuffer(name: string, bytes: Uint8Array): Promise<ImageItem> };
+  /** Uploads (HTTP server, pasted images) and lookups by id: not part of the contract map. */
+  readonly library: { addBuffer(name: string, bytes: Uint8Array): Promise<ImageItem>; get(id: string): ImageItem | undefined };
+  /** The watched folders (`studio watch` adds its own, unsaved). */
+  readonly watches: WatchManager;
+  /** Images for the front doors (HTTP /media, studio-media://). */
+  readonly media: MediaService;
+  /** The limits every door checks an image against (input pixels, file size, output pixels). */
+  readonly limits: ServiceLimits;
+  /** Probes image bytes against those limits (coded errors: E_INPUT_TOO_LARGE, E_CORRUPT_IMAGE...). */
+  admitImage(bytes: Uint8Array): Promise<ImageMeta>;
+  /** Folders whose files the studio may show or reveal (outputs, cache, library, the outputs setting). */
+  roots(): readonly string[];
   /** Stops workers and closes the journal; running jobs resume on the next start. */
   dispose(): Promise<void>;
 }
@@ -176,16 +190,20 @@ export async function createStudioService(opts: StudioServiceOptions = {}): Prom
     onDispose: (fn) => disposers.push(fn),
   };
 
+  const watches = createWatches({ ...deps, ...opts.watch, onNotice: notice });
   // One line per domain; each returns exactly its block of the contract.
   const api: StudioApi = {
     ...createAppApi({ ...deps, version: opts.version, notices: () => notices }),
     ...createSettingsApi(deps),
     ...createLibraryApi(deps),
     ...createJobsApi(deps),
-    ...createWatchApi({ ...deps, onNotice: notice }),
+    ...watches.api,
     ...createPresetsApi({ ...deps, store: presetStore }),
     ...createCacheApi(deps),
   };
+
+  const roots = () => [paths.outputs, paths.cache, paths.library, settings.get().outputsDir];
+  const media = new MediaService({ image: (id) => library.get(id), job: (id) => queue.get(id), roots });
 
   let disposed: Promise<void> | undefined;
   return {
@@ -196,7 +214,12 @@ export async function createStudioService(opts: StudioServiceOptions = {}): Prom
     queue,
     workers,
     settingsStore: settings,
-    library: { addBuffer: (name, bytes) => library.addBuffer(name, bytes) },
+    library: { addBuffer: (name, bytes) => library.addBuffer(name, bytes), get: (id) => library.get(id) },
+    watches: watches.manager,
+    media,
+    limits,
+    admitImage: (bytes) => admitImage(bytes, limits),
+    roots,
     dispose: () =>
       (disposed ??= (async () => {
         for (const fn of disposers.reverse()) {

@@ -81,6 +81,8 @@ export const command: Command = {
           api: service,
           events: service.events,
           addUpload: (name, bytes) => service.library.addBuffer(name, bytes),
+          admitImage: (bytes) => service.admitImage(bytes),
+          media: service.media,
         },
         dataDir: service.dataDir,
         staticDir: rendererDir(),
