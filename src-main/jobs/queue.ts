@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EnhanceRequest } from '../contract/enhance';
 import { StudioError, toErrorPayload } from '../contract/errors';
-import type { JobEvent, JobInfo, JobState } from '../contract/jobs';
+import { addLossPoint, type JobEvent, type JobInfo, type JobState } from '../contract/jobs';
 import { assertTransition, isFinished, toJobInfo, type JobRecord } from './record';
 import type { JobStore } from './store';
 import type { JobRunner } from './worker-pool';
@@ -47,8 +47,6 @@ export interface JobQueueOptions {
   now?: () => number;
   newId?: () => string;
 }
-
-const MAX_LOSS_POINTS = 400;
 
 /**
  * The job queue: FIFO, `concurrency` jobs at a time, each a state machine
@@ -178,8 +176,8 @@ export class JobQueue {
       throw err;
     }
     this.order.push(rec.id);
-    this.emit({ type: 'state', jobId: rec.id, state: 'queued' });
     const accepted = toJobInfo(rec); // as accepted: pump() may start it right away
+    this.emit({ type: 'state', jobId: rec.id, state: 'queued', job: accepted });
     this.pump();
     return { job: accepted, duplicate: false };
   }
@@ -386,17 +384,11 @@ export class JobQueue {
     }
   }
 
-  /** Keep the loss curve at most MAX_LOSS_POINTS long by halving its density when full. */
+  /** The curve in JobInfo, thinned by the contract's one rule (addLossPoint). */
   private recordLoss(rec: JobRecord, step: number, loss: number, lr: number): void {
     let s = this.lossStride.get(rec.id);
     if (!s) this.lossStride.set(rec.id, (s = { n: 0, stride: 1 }));
-    if (s.n++ % s.stride !== 0) return;
-    const pts = (rec.loss ??= []);
-    pts.push({ step, loss, lr });
-    if (pts.length > MAX_LOSS_POINTS) {
-      rec.loss = pts.filter((_, i) => i % 2 === 0);
-      s.stride *= 2;
-    }
+    rec.loss = addLossPoint(rec.loss ?? [], { step, loss, lr }, s);
   }
 
   private async transition(rec: JobRecord, to: JobState, extra: Pick<JobRecord, 'error'> = {}): Promise<void> {
@@ -409,7 +401,7 @@ export class JobQueue {
       delete rec.finishedAt;
       delete rec.progress;
     }
-    this.emit({ type: 'state', jobId: rec.id, state: to, ...(rec.error && to !== 'running' ? { error: rec.error } : {}) });
+    this.emit({ type: 'state', jobId: rec.id, state: to, ...(rec.error && to !== 'running' ? { error: rec.error } : {}), job: toJobInfo(rec) });
     try {
       await this.opts.store.put(rec);
     } catch (err) {

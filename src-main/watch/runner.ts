@@ -62,6 +62,8 @@ export class WatchRunner {
   /** rel of entries being submitted (slot taken, job id not known yet). */
   private readonly submitting = new Set<string>();
   private readonly jobStart = new Map<string, number>();
+  /** The state changes of a job being applied, one after another. */
+  private readonly applying = new Map<string, Promise<void>>();
   /** Content hash -> rel of the entry that produced outputs for it. */
   private readonly doneByHash = new Map<string, string>();
   private readonly detecting = new Set<string>();
@@ -464,12 +466,18 @@ export class WatchRunner {
     if (this.stopped) return;
     const rel = this.inflight.get(ev.jobId);
     if (rel === undefined) return;
-    if (ev.type === 'state') {
-      void this.deps.jobs
-        .get(ev.jobId)
-        .then((job) => (job ? this.applyJob(rel, job) : undefined))
-        .catch((err) => this.deps.onError?.(this.id, err));
-    }
+    if (ev.type !== 'state') return;
+    // The event carries the job as it was then; the state changes of one job apply in order.
+    const snapshot = ev.job ? Promise.resolve(ev.job) : this.deps.jobs.get(ev.jobId);
+    const prev = this.applying.get(ev.jobId) ?? Promise.resolve();
+    const next = prev
+      .then(() => snapshot)
+      .then((job) => (job ? this.applyJob(rel, job) : undefined))
+      .catch((err) => this.deps.onError?.(this.id, err))
+      .finally(() => {
+        if (this.applying.get(ev.jobId) === next) this.applying.delete(ev.jobId);
+      });
+    this.applying.set(ev.jobId, next);
   }
 
   /** Bring an entry in line with its job's state. */

@@ -1,7 +1,7 @@
 import type { AppInfo, BackendInfo, ImageItem, ModelInfo, Settings } from '../../../src-main/contract/api';
 import type { EnhanceRequest } from '../../../src-main/contract/enhance';
 import type { StudioEvent } from '../../../src-main/contract/events';
-import type { JobEvent, JobInfo, LossPoint } from '../../../src-main/contract/jobs';
+import { addLossPoint, type JobEvent, type JobInfo, type LossThinning } from '../../../src-main/contract/jobs';
 import type { StudioClient } from '../client';
 import { toPayload } from '../lib/errors';
 import { formatBytes } from '../lib/format';
@@ -9,16 +9,6 @@ import { toasts } from './toasts.svelte';
 
 export type View = 'library' | 'viewer' | 'compare' | 'queue' | 'settings';
 export type ImageStatus = 'new' | 'queued' | 'training' | 'running' | 'done' | 'failed' | 'cancelled';
-
-const MAX_LOSS_POINTS = 600;
-
-/** Keeps a loss series short enough to draw: every other point once it grows past the cap. */
-function thin(points: LossPoint[]): LossPoint[] {
-  if (points.length <= MAX_LOSS_POINTS) return points;
-  const out = points.filter((_, i) => i % 2 === 0);
-  if (out[out.length - 1] !== points[points.length - 1]) out.push(points[points.length - 1]);
-  return out;
-}
 
 const NOTICES_SEEN = 'loupe.notices.seen';
 
@@ -65,6 +55,8 @@ export class Studio {
   /** The job whose output the viewer shows for the current image (default: its latest done job). */
   pinnedJob = $state.raw<Record<string, string>>({});
   importing = $state(0);
+  /** The live loss curves' thinning (the contract's one rule, as in the core's JobInfo). */
+  private lossThinning = new Map<string, LossThinning>();
   /** Export jobs the user is waiting for: a notice when each ends. */
   private exportJobs = new Set<string>();
   exportOpen = $state(false);
@@ -168,6 +160,12 @@ export class Studio {
     if (e.topic === 'job') this.onJobEvent(e.event);
   }
 
+  private thinningOf(jobId: string): LossThinning {
+    let t = this.lossThinning.get(jobId);
+    if (!t) this.lossThinning.set(jobId, (t = { n: 0, stride: 1 }));
+    return t;
+  }
+
   private patchJob(id: string, patch: (j: JobInfo) => JobInfo): void {
     const j = this.jobs[id];
     if (!j) {
@@ -180,20 +178,20 @@ export class Studio {
 
   private onJobEvent(ev: JobEvent): void {
     switch (ev.type) {
-      case 'state':
-        this.patchJob(ev.jobId, (j) => ({ ...j, state: ev.state, ...(ev.error ? { error: ev.error } : {}) }));
-        // Final states carry outputs/timings we do not get as events: re-read the job.
-        if (ev.state !== 'running') {
-          void this.client.call('jobs.get', ev.jobId).then(
-            (job) => {
-              this.jobs = { ...this.jobs, [job.id]: { ...job, loss: job.loss && job.loss.length > 0 ? job.loss : this.jobs[job.id]?.loss } };
-              if (this.exportJobs.has(job.id)) this.noticeExport(job);
-              else if (job.state === 'failed' && job.error) toasts.error(job.error, `${this.imageForJob(job)?.name ?? 'Job'} failed`);
-            },
-            () => undefined,
-          );
+      case 'state': {
+        // The event carries the job as it is now (outputs, timings, the thinned loss curve).
+        const job = ev.job;
+        if (!job) {
+          this.patchJob(ev.jobId, (j) => ({ ...j, state: ev.state, ...(ev.error ? { error: ev.error } : {}) }));
+          return;
         }
+        this.jobs = { ...this.jobs, [job.id]: { ...job, loss: job.loss && job.loss.length > 0 ? job.loss : this.jobs[job.id]?.loss } };
+        if (job.state === 'queued' || job.state === 'running') return;
+        this.lossThinning.delete(job.id);
+        if (this.exportJobs.has(job.id)) this.noticeExport(job);
+        else if (job.state === 'failed' && job.error) toasts.error(job.error, `${this.imageForJob(job)?.name ?? 'Job'} failed`);
         return;
+      }
       case 'progress':
         this.patchJob(ev.jobId, (j) => ({ ...j, state: j.state === 'queued' ? 'running' : j.state, progress: ev.progress }));
         return;
@@ -203,7 +201,7 @@ export class Studio {
           ...j,
           state: j.state === 'queued' ? 'running' : j.state,
           progress: { phase: 'train', done: ev.step, total: ev.totalSteps, ...(ev.etaMs !== undefined ? { etaMs: ev.etaMs } : {}) },
-          loss: thin([...(j.loss ?? []), { step: ev.step, loss: ev.loss, lr: ev.lr }]),
+          loss: addLossPoint(j.loss ?? [], { step: ev.step, loss: ev.loss, lr: ev.lr }, this.thinningOf(ev.jobId)),
         }));
         return;
       case 'info':
