@@ -8,7 +8,7 @@ import { StudioError } from '../contract/errors';
 import { PRESET_SCHEMA_VERSION, type Preset } from '../contract/presets';
 import { z } from 'zod';
 import { JsonStore } from '../base/json-store';
-import { presetResource } from './resources';
+import { presetResource } from '../base/resources';
 import { parsePreset } from './validate';
 
 export const PRESETS_FILE = 'presets.json';

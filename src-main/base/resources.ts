@@ -1,4 +1,4 @@
-// Where the presets' shipped files live (built-in presets, ICC profiles). Dev runs, tests and a
+// Where the studio's shipped files live (built-in presets, ICC profiles). Dev runs, tests and a
 // bundled main all find the repository's resources/ by walking up from this module; packaged
 // apps set STUDIO_RESOURCES_DIR (or pass a directory explicitly).
 import fs from 'node:fs';
