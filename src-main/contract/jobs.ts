@@ -61,6 +61,8 @@ export const JobInfo = z.object({
   loss: z.array(LossPoint).optional(),
   /** Set when the job came from a watched folder. */
   watchId: z.string().optional(),
+  /** The library photo the job was made from, when its input is one (the interface groups jobs by it). */
+  imageId: z.string().optional(),
   attempts: z.number().int().optional(),
   /** The job's number in its queue (1, 2, 3... in the order accepted): {seq} in export names. */
   seq: z.number().int().positive().optional(),

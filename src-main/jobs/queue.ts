@@ -18,6 +18,8 @@ export interface EnqueueOptions {
   key?: string;
   /** Runs allowed when the worker process crashes (default: the queue's maxAttempts). */
   maxAttempts?: number;
+  /** The library photo the job is made from. */
+  imageId?: string;
 }
 
 export interface SubmitResult {
@@ -164,6 +166,7 @@ export class JobQueue {
       attempts: 0,
       ...(opts.watchId !== undefined ? { watchId: opts.watchId } : {}),
       ...(opts.key !== undefined ? { key: opts.key } : {}),
+      ...(opts.imageId !== undefined ? { imageId: opts.imageId } : {}),
       maxAttempts: Math.max(1, opts.maxAttempts ?? this.opts.maxAttempts ?? 1),
     };
     this.jobs.set(rec.id, rec);

@@ -38,6 +38,7 @@ export class Library {
   private items: ImageItem[] = [];
   /** The same items by id (media requests look photos up per request). */
   private byId = new Map<string, ImageItem>();
+  private byPath = new Map<string, string>();
   private readonly serial = new Serial();
   private readonly store: JsonStore<LibraryFile>;
   problem: string | undefined;
@@ -61,6 +62,12 @@ export class Library {
   private setItems(items: ImageItem[]): void {
     this.items = items;
     this.byId = new Map(items.map((i) => [i.id, i]));
+    this.byPath = new Map(items.map((i) => [path.resolve(i.path), i.id]));
+  }
+
+  /** The id of the library photo at `file`, if it is one. */
+  idOfPath(file: string): string | undefined {
+    return this.byPath.get(path.resolve(file));
   }
 
   list(): ImageItem[] {
