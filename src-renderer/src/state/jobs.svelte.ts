@@ -31,6 +31,14 @@ export class JobsStore {
     this.jobs = Object.fromEntries(list.map((j) => [j.id, j]));
   }
 
+  /**
+   * A job a call answered with. Its events are the ordered truth: a fast job can be done (and its
+   * events here) before the answer to its enqueue arrives, so a known job is not replaced by it.
+   */
+  private remember(job: JobInfo): void {
+    if (!this.jobs[job.id]) this.jobs = { ...this.jobs, [job.id]: job };
+  }
+
   /** Jobs of an image, newest first: by the image id the job carries (older jobs: by path). */
   jobsFor(image: ImageItem): JobInfo[] {
     return Object.values(this.jobs)
@@ -114,7 +122,7 @@ export class JobsStore {
     for (const img of images) {
       try {
         const job = await this.client.call('jobs.enqueue', { ...req, input: img.path });
-        this.jobs = { ...this.jobs, [job.id]: job };
+        this.remember(job);
         this.pinnedJob = { ...this.pinnedJob, [img.id]: job.id };
         out.push(job);
       } catch (err) {
@@ -126,8 +134,7 @@ export class JobsStore {
 
   async cancel(jobId: string): Promise<void> {
     try {
-      const job = await this.client.call('jobs.cancel', jobId);
-      this.jobs = { ...this.jobs, [job.id]: { ...job, loss: job.loss?.length ? job.loss : this.jobs[job.id]?.loss } };
+      this.remember(await this.client.call('jobs.cancel', jobId));
     } catch (err) {
       toasts.error(toPayload(err), 'Cannot cancel');
     }
@@ -136,7 +143,7 @@ export class JobsStore {
   async retry(jobId: string): Promise<void> {
     try {
       const job = await this.client.call('jobs.retry', jobId);
-      this.jobs = { ...this.jobs, [job.id]: job };
+      this.remember(job);
       const img = this.imageForJob(job);
       if (img) this.pinnedJob = { ...this.pinnedJob, [img.id]: job.id };
     } catch (err) {
@@ -150,9 +157,10 @@ export class JobsStore {
     for (const img of images) {
       try {
         const job = await this.client.call('jobs.enqueue', { ...reqFor(img), input: img.path });
-        this.jobs = { ...this.jobs, [job.id]: job };
+        this.remember(job);
         this.exportJobs.add(job.id);
-        this.noticeExport(job);
+        // Done before this answer came: its state event passed without knowing it was an export.
+        this.noticeExport(this.jobs[job.id] ?? job);
         n++;
       } catch (err) {
         toasts.error(toPayload(err), `Cannot export ${img.name}`);
