@@ -51,11 +51,40 @@ export interface JobQueueOptions {
 }
 
 /**
+ * What the studio needs of a job queue: the local one below (journal + worker pool on this
+ * machine) or another backend beside it (e.g. a farm's shared queue). The service, the watched
+ * folders and the front doors use only this.
+ */
+export interface Jobs {
+  enqueue(request: EnhanceRequest, opts?: EnqueueOptions): Promise<JobInfo>;
+  /** Like enqueue, and says whether the idempotency key found an existing job. */
+  submit(request: EnhanceRequest, opts?: EnqueueOptions): Promise<SubmitResult>;
+  /** E_NOT_FOUND when unknown. */
+  get(id: string): JobInfo;
+  find(id: string): JobInfo | undefined;
+  list(filter?: JobFilter): JobInfo[];
+  cancel(id: string): Promise<JobInfo>;
+  retry(id: string): Promise<JobInfo>;
+  /** Forget a finished job (its outputs stay). */
+  remove(id: string): Promise<boolean>;
+  /** State changes (each with the job as it is), progress, training, outputs. */
+  subscribe(listener: (e: JobEvent) => void): () => void;
+  /** Resolves when the job is done, failed or cancelled. */
+  wait(id: string): Promise<JobInfo>;
+  whenIdle(): Promise<void>;
+  setConcurrency(n: number): void;
+  pause(): void;
+  resume(): void;
+  /** Stop taking jobs; running ones resume on the next open (a shutdown is not a cancel). */
+  close(): Promise<void>;
+}
+
+/**
  * The job queue: FIFO, `concurrency` jobs at a time, each a state machine
  * queued -> running -> done | failed | cancelled (failed/cancelled -> queued on retry).
  * Every accepted job is in the store before enqueue() resolves.
  */
-export class JobQueue {
+export class JobQueue implements Jobs {
   private readonly jobs = new Map<string, JobRecord>();
   private readonly byKey = new Map<string, string>();
   private order: string[] = [];

@@ -1,12 +1,12 @@
 import type { StudioApi } from '../contract/api';
 import { EnhanceRequest } from '../contract/enhance';
 import { StudioError } from '../contract/errors';
-import type { JobQueue } from '../jobs/queue';
+import type { Jobs } from '../jobs/queue';
 import type { WorkerPool } from '../jobs/worker-pool';
 import type { SettingsStore } from './settings';
 
 export interface JobsDeps {
-  queue: JobQueue;
+  queue: Jobs;
   workers: WorkerPool;
   settings: SettingsStore;
   /** Fill output format/quality from settings when a request names none (the CLI keeps "same as input"). */

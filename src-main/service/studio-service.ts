@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import type { AppInfo, ImageItem, StudioApi } from '../contract/api';
 import { childProcessSpawner } from '../jobs/child-process';
 import { openJournal } from '../jobs/journal';
-import { JobQueue } from '../jobs/queue';
+import { JobQueue, type Jobs } from '../jobs/queue';
 import { MemoryJobStore, type JobStore } from '../jobs/store';
 import { ProcessWorkerHost, type SpawnWorker, type WorkerHost } from '../jobs/worker-host';
 import { stableJobOptions } from '../jobs/worker-protocol';
@@ -63,7 +63,7 @@ export interface ServiceDeps {
   paths: DataPaths;
   events: EventBus;
   settings: SettingsStore;
-  queue: JobQueue;
+  queue: Jobs;
   workers: WorkerPool;
   library: Library;
   limits: ServiceLimits;
@@ -78,7 +78,7 @@ export interface StudioService extends StudioApi {
   readonly dataDir: string;
   readonly paths: DataPaths;
   readonly events: EventBus;
-  readonly queue: JobQueue;
+  readonly queue: Jobs;
   readonly workers: WorkerPool;
   readonly settingsStore: SettingsStore;
   /** Uploads (HTTP server, pasted images) and lookups by id: not part of the contract map. */

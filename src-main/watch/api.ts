@@ -1,6 +1,6 @@
 import type { StudioApi } from '../contract/api';
 import type { StudioEvent } from '../contract/events';
-import type { JobQueue } from '../jobs/queue';
+import type { Jobs } from '../jobs/queue';
 import { WatchManager } from './manager';
 import type { WatchFileReport } from './runner';
 import { queuePort } from './queue-port';
@@ -10,7 +10,7 @@ export type WatchApi = Pick<StudioApi, 'watches.list' | 'watches.add' | 'watches
 /** The part of the service a watch needs (structurally typed: watch/ never imports service/). */
 export interface WatchApiDeps {
   dataDir: string;
-  queue: JobQueue;
+  queue: Jobs;
   events: { emit(e: StudioEvent): void };
   onWarning(message: string): void;
   /** A recovery the user is told about once (a damaged watches.json); default onWarning. */
