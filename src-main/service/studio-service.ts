@@ -15,6 +15,7 @@ import { createAppApi } from './app-info';
 import { dataPaths, resolveDataDir, type DataPaths } from './data-dir';
 import { EventBus } from './event-bus';
 import { createJobsApi } from './jobs-api';
+import { createModelsApi } from './models-api';
 import { createLibraryApi, Library } from './library';
 import { createSettingsApi, defaultSettings, SettingsStore } from './settings';
 import { createWatches, type WatchApiDeps } from '../watch/api';
@@ -197,6 +198,7 @@ export async function createStudioService(opts: StudioServiceOptions = {}): Prom
     ...createSettingsApi(deps),
     ...createLibraryApi(deps),
     ...createJobsApi(deps),
+    ...createModelsApi(deps),
     ...watches.api,
     ...createPresetsApi({ ...deps, store: presetStore }),
     ...createCacheApi(deps),

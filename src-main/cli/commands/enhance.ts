@@ -33,6 +33,10 @@ an original is never replaced.
   --quality Q            1-100 for jpeg/webp/avif
   --preset P             draft | balanced | max (learned methods: speed vs quality)
   --backend B            auto | tensorflow-gpu | tensorflow | wasm | cpu (learned methods)
+  --detail PCT           learned methods: percent of the net's own detail to keep, 0-100
+                         (default 100; lower blends toward bicubic: less invented texture)
+  --map                  learned methods: also write <output>.map.png, the hallucination map
+                         (yellow: finer than the photo, inferred; red: differs from the photo)
   --export-preset NAME   also export with this preset; repeat for several deliverables
   --config FILE          a config.json with the keys image, output, scale_factor,
                          scale_times, max_MB, base64 and the ZSSR training keys; keys
@@ -54,6 +58,8 @@ const OPTIONS = {
   quality: { type: 'string' },
   preset: { type: 'string' },
   backend: { type: 'string' },
+  detail: { type: 'string' },
+  map: { type: 'boolean', default: false },
   'export-preset': { type: 'string', multiple: true },
   config: { type: 'string' },
   recursive: { type: 'boolean', default: false },
@@ -153,6 +159,8 @@ export async function planEnhance(argv: string[]): Promise<EnhancePlan> {
     scale,
     ...(v.preset ? { preset: parseChoice('preset', v.preset, QualityPreset.options) } : {}),
     ...(v.backend ? { backend: parseChoice('backend', v.backend, BACKEND_CHOICES) } : {}),
+    ...(v.detail !== undefined ? { detail: parseNumber('detail', v.detail, { min: 0, max: 100 }) } : {}),
+    ...(v.map ? { map: true } : {}),
     ...(zssr ? { zssr } : {}),
     ...(exportPresets?.length ? { exportPresets } : {}),
     ...(v['no-cache'] ? { noCache: true } : {}),

@@ -4,9 +4,10 @@ import type { ModelInfo } from '../../contract/api';
 import { toSample, type FloatImage } from '../../contract/image';
 import type { BackendName } from '../../contract/enhance';
 import { ensureBackend, preferenceFromEnv, tf } from '../backend';
+import type { Graph } from '../graph/ir';
 import { toGray, toRgb } from '../channels';
 import { imresize } from '../classical/imresize';
-import { checkTiledOutput, chooseTileSize, inferTiled, inferTiledBands, type TileOptions } from '../tiling';
+import { checkTiledOutput, chooseTileSize, crop, inferTiled, inferTiledBands, type TileOptions } from '../tiling';
 import { outputSize, type SampleImage, type UpscaleContext, type Upscaler } from '../upscaler';
 import { planScales } from './scale-plan';
 
@@ -25,7 +26,35 @@ export interface NetSpec {
   tile?: number;
   /** The net runs at output size on a bicubic-interpolated tile (ZSSR-style residual nets). */
   interpolateFirst?: boolean;
+  /** The same net as a runtime-neutral graph (for runtimes other than tfjs), when there is one. */
+  graph?(scale: number): Promise<Graph>;
+  /**
+   * Reflect-pad the whole input by this many pixels before each net step and crop the output
+   * after (Real-ESRGAN's pre_pad: without it the outermost pixels differ visibly).
+   */
+  prepad?: number;
 }
+
+/** Mirror padding without repeating the edge pixel (PyTorch's 'reflect'), at most side - 1. */
+export function reflectPad(img: FloatImage, pad: number): { img: FloatImage; pad: number } {
+  const p = Math.max(0, Math.min(pad, img.width - 1, img.height - 1));
+  if (p === 0) return { img, pad: 0 };
+  const c = img.channels;
+  const w = img.width + 2 * p;
+  const h = img.height + 2 * p;
+  const data = new Float32Array(w * h * c);
+  const mirror = (i: number, n: number) => (i < 0 ? -i : i >= n ? 2 * (n - 1) - i : i);
+  for (let y = 0; y < h; y++) {
+    const sy = mirror(y - p, img.height);
+    for (let x = 0; x < w; x++) {
+      const s = (sy * img.width + mirror(x - p, img.width)) * c;
+      const d = (y * w + x) * c;
+      for (let k = 0; k < c; k++) data[d + k] = img.data[s + k];
+    }
+  }
+  return { img: { width: w, height: h, channels: c, data }, pad: p };
+}
+
 
 /** One tile through the net: [0,1] in, [0,1] out (clamped: GAN outputs overshoot a little). */
 export async function runTile(net: (x: tf.Tensor4D) => tf.Tensor4D, tile: FloatImage, range: number): Promise<FloatImage> {
@@ -75,7 +104,9 @@ export async function upscaleWithNet(img: FloatImage, ctx: UpscaleContext, spec:
   let cur = toRgb(img);
   for (const [k, s] of plan.steps.entries()) {
     const step = await prepareStep(ctx, spec, backend, s, k);
-    cur = await inferTiled(cur, step.tiles, step.run);
+    const padded = reflectPad(cur, spec.prepad ?? 0);
+    const out = await inferTiled(padded.img, step.tiles, step.run);
+    cur = padded.pad ? crop(out, padded.pad * s, padded.pad * s, cur.width * s, cur.height * s) : out;
   }
   const size = outputSize(img.width, img.height, ctx.scale);
   if (plan.resize || cur.width !== size.width || cur.height !== size.height) {
@@ -103,12 +134,18 @@ export async function upscaleWithNetToSamples(img: FloatImage, ctx: UpscaleConte
   const n = size.width * size.height * c;
   const data = depth === 16 ? new Uint16Array(n) : new Uint8Array(n);
   const q = (v: number) => toSample(v, max);
-  await inferTiledBands(toRgb(img), step.tiles, step.run, (band) => {
+  const padded = reflectPad(toRgb(img), spec.prepad ?? 0);
+  const off = padded.pad * s; // the padding's share of each band, cropped as rows are written
+  await inferTiledBands(padded.img, step.tiles, step.run, (band) => {
     const src = band.data;
-    const px = band.width * band.height;
-    const base = band.y * band.width * c;
-    if (c === 3) for (let i = 0; i < px * 3; i++) data[base + i] = q(src[i]);
-    else for (let p = 0; p < px; p++) data[base + p] = q((src[3 * p] + src[3 * p + 1] + src[3 * p + 2]) / 3); // grey in, grey out
+    for (let r = 0; r < band.height; r++) {
+      const y = band.y + r - off;
+      if (y < 0 || y >= size.height) continue;
+      const from = (r * band.width + off) * 3;
+      const base = y * size.width * c;
+      if (c === 3) for (let i = 0; i < size.width * 3; i++) data[base + i] = q(src[from + i]);
+      else for (let p = 0; p < size.width; p++) data[base + p] = q((src[from + 3 * p] + src[from + 3 * p + 1] + src[from + 3 * p + 2]) / 3); // grey in, grey out
+    }
   });
   return { width: size.width, height: size.height, channels: c, data };
 }
