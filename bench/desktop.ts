@@ -157,16 +157,11 @@ export async function run(ctx: BenchContext): Promise<string> {
     }
     const stepsNote = zssr ? `${job.loss?.at(-1)?.step ?? trainEvents} training steps, ` : '';
 
-    // 2. Engine restart after a crash: spawn -> ready of the bundled worker (the file Electron runs).
-    // Built inside out/ (git-ignored) so the bundle finds node_modules like the real one does.
-    const buildDir = path.join(root, 'out', `.bench-${process.pid}`);
-    const build = spawnSync(process.execPath, [path.join(root, 'scripts/build-main.mjs'), '--out', buildDir], { encoding: 'utf8' });
-    const runnable = path.join(buildDir, 'main', 'worker.js');
+    // 2. Engine restart after a crash: spawn -> ready of the built worker (the file the desktop
+    // app and the command line both run).
+    const build = spawnSync(process.execPath, [path.join(root, 'scripts/build-main.mjs')], { encoding: 'utf8' });
     const restarts: { entry: string; ms: number[] }[] = [];
-    for (const [entryName, entry] of [
-      ['bundled worker.js (desktop)', build.status === 0 ? runnable : undefined],
-      ['src-main/worker/main.ts via tsx (CLI)', defaultWorkerEntry()],
-    ] as const) {
+    for (const [entryName, entry] of [['out/main/worker.js (desktop and CLI)', build.status === 0 ? defaultWorkerEntry() : undefined]] as const) {
       if (!entry) continue;
       const host = new ProcessWorkerHost(childProcessSpawner({ entry }));
       const ms: number[] = [];
@@ -221,9 +216,8 @@ export async function run(ctx: BenchContext): Promise<string> {
     await (await media(new Request(mediaUrlOf('thumb', item.id)))).arrayBuffer();
     const thumbMs = performance.now() - t0;
 
-    const preloadBytes = build.status === 0 ? (await fs.stat(path.join(buildDir, 'preload', 'preload.cjs'))).size : NaN;
-    const mainBytes = build.status === 0 ? (await fs.stat(path.join(buildDir, 'main', 'app.js'))).size : NaN;
-    await fs.rm(buildDir, { recursive: true, force: true });
+    const preloadBytes = build.status === 0 ? (await fs.stat(path.join(root, 'out', 'preload', 'preload.cjs'))).size : NaN;
+    const mainBytes = build.status === 0 ? (await fs.stat(path.join(root, 'out', 'main', 'app.js'))).size : NaN;
 
     rows.push(
       '## Desktop shell',

@@ -154,7 +154,7 @@ async function cliSection(ctx: BenchContext): Promise<string[]> {
     '### `studio enhance` one-shot',
     '',
     `\`studio enhance photo.jpg --scale 4 --method lanczos\` on a 640×480 JPEG (output 2560×1920), wall time of the whole command`,
-    `(Node + tsx start-up, service, worker spawn, the job, shutdown): ${runs.map((x) => `${(x / 1000).toFixed(2)} s`).join(', ')}.`,
+    `(Node start-up of the built command line, service, worker spawn, the job, shutdown): ${runs.map((x) => `${(x / 1000).toFixed(2)} s`).join(', ')}.`,
     '',
   ];
 }

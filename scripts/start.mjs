@@ -4,7 +4,8 @@
 //   ELECTRON_PATH=/path/electron  use that Electron binary instead of the npm package's
 //   STUDIO_NO_BUILD=1             start with what is in out/ (no staleness check, no build)
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { newest } from './build-main.mjs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,18 +25,6 @@ export function findElectron() {
   } catch {
     return undefined;
   }
-}
-
-/** Newest modification time under `dir` (skipping node_modules), 0 if absent. */
-function newest(dir) {
-  let t = 0;
-  if (!existsSync(dir)) return t;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
-    const p = path.join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
 }
 
 function mtime(file) {
@@ -61,9 +50,7 @@ function buildRendererIfStale() {
 
 function buildMainIfStale() {
   if (noBuild) return;
-  const outputs = ['out/main/app.js', 'out/main/worker.js', 'out/preload/preload.cjs'].map((f) => mtime(path.join(root, f)));
-  if (Math.min(...outputs) >= newest(path.join(root, 'src-main'))) return;
-  run(process.execPath, [path.join(root, 'scripts/build-main.mjs')], 'building the main process');
+  run(process.execPath, [path.join(root, 'scripts/build-main.mjs'), '--if-stale'], 'building the main process');
 }
 
 /** Runs a child in the foreground: our signals go to it, its exit code becomes ours. */

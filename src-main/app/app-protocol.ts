@@ -1,26 +1,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import { webTypeOf } from '../base/image-types';
+import { isInside } from '../base/paths';
 import { APP_HOST, CONTENT_SECURITY_POLICY } from './security';
 
 // studio-app://app/<file>: the built renderer (out/renderer), served with the CSP as a real
 // response header. Only files under the renderer folder; no directory listing, no '..'.
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.webp': 'image/webp',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.woff': 'font/woff',
-  '.wasm': 'application/wasm',
-  '.txt': 'text/plain; charset=utf-8',
-};
 
 const BASE_HEADERS = {
   'Content-Security-Policy': CONTENT_SECURITY_POLICY,
@@ -51,9 +36,7 @@ export function resolveAppFile(root: string, url: string): string | undefined {
   if (rel.includes('\0')) return undefined;
   if (rel === '/' || rel === '') rel = '/index.html';
   const file = path.resolve(root, `.${path.posix.normalize(rel)}`);
-  const back = path.relative(root, file);
-  if (!back || back.startsWith('..') || path.isAbsolute(back)) return undefined;
-  return file;
+  return isInside(file, root) ? file : undefined;
 }
 
 export function createAppProtocolHandler(root: string): (request: Request) => Promise<Response> {
@@ -66,7 +49,7 @@ export function createAppProtocolHandler(root: string): (request: Request) => Pr
       const st = await stat(file);
       if (!st.isFile()) return notFound();
       const body = request.method === 'HEAD' ? null : await readFile(file);
-      const type = TYPES[path.extname(file).toLowerCase()] ?? 'application/octet-stream';
+      const type = webTypeOf(file);
       return new Response(body, { status: 200, headers: { ...BASE_HEADERS, 'Content-Type': type, 'Cache-Control': 'no-cache' } });
     } catch {
       return notFound();

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { readJsonValidated, writeJsonAtomic } from './atomic-json';
+import { JsonStore } from '../base/json-store';
 
 // What only the desktop shell remembers: the window's place and the recent files. Settings of
 // the studio itself (backend, cache size, output folder) are the service's (settings.update).
@@ -70,17 +70,20 @@ export class DesktopStateStore {
   private state: DesktopState = defaultDesktopState();
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
+  private readonly store: JsonStore<DesktopState>;
   readonly file: string;
 
   constructor(dataDir: string, private readonly delayMs = 400) {
     this.file = path.join(dataDir, 'desktop.json');
+    // Private to this user (recent files say what they work on).
+    this.store = new JsonStore({ file: this.file, schema: DesktopState, mode: 0o600 });
   }
 
-  /** Loads the file; a missing or damaged one gives the defaults (and the problem, for the log). */
+  /** Loads the file (base/json-store policy); with nothing usable, the defaults. Returns the problem, for the log. */
   async load(): Promise<string | undefined> {
-    const { value, problem } = await readJsonValidated(this.file, DesktopState, defaultDesktopState());
-    this.state = value;
-    return problem;
+    const r = await this.store.load();
+    this.state = r.value ?? defaultDesktopState();
+    return r.problem;
   }
 
   get(): DesktopState {
@@ -100,7 +103,7 @@ export class DesktopStateStore {
     this.timer = undefined;
     const snapshot = this.get();
     // A failed write must not wedge the chain: the next flush tries again.
-    const next = this.writing.catch(() => undefined).then(() => writeJsonAtomic(this.file, snapshot));
+    const next = this.writing.catch(() => undefined).then(() => this.store.save(snapshot));
     this.writing = next;
     return next;
   }

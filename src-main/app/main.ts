@@ -10,7 +10,8 @@ import { toErrorPayload } from '../contract/errors';
 import { forwardEvents } from '../ipc/events';
 import { createIpcHandlers } from '../ipc/handlers';
 import { registerIpcHandlers } from '../ipc/register';
-import { createStudioService, IMAGE_EXTENSIONS, type StudioService } from '../service';
+import { IMAGE_EXTENSIONS } from '../base/image-types';
+import { createStudioService, type StudioService } from '../service';
 import { createAppProtocolHandler } from './app-protocol';
 import { BatchTracker, describeBatch } from './batch-tracker';
 import { createDesktopApi } from './desktop-api';
@@ -123,9 +124,9 @@ async function start(): Promise<void> {
   hardenSession(session.defaultSession, appOrigins);
   app.on('web-contents-created', (_e, contents) => hardenContents(contents));
 
-  const roots = () => [svc.paths.outputs, svc.paths.cache, svc.paths.library, svc.settingsStore.get().outputsDir];
+  const roots = () => svc.roots();
   protocol.handle(APP_SCHEME, createAppProtocolHandler(files.renderer));
-  protocol.handle(MEDIA_SCHEME, createMediaHandler({ api: svc, roots }));
+  protocol.handle(MEDIA_SCHEME, createMediaHandler({ media: svc.media }));
 
   // Recent files: what the user opened through the app (dialog, drop, Open With...).
   const recent = {

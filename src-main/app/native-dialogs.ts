@@ -1,6 +1,6 @@
 import { dialog, type BrowserWindow } from 'electron';
 import path from 'node:path';
-import { IMAGE_EXTENSIONS } from '../service';
+import { IMAGE_EXTENSIONS } from '../base/image-types';
 import type { DesktopDialogs } from './desktop-api';
 
 // Electron's native dialogs, attached to the studio window (sheets on macOS).

@@ -1,5 +1,5 @@
 import type { Session, WebContents, WebPreferences } from 'electron';
-import { MEDIA_SCHEME } from '../contract/bridge';
+import { CONTENT_SECURITY_POLICY } from '../contract/csp';
 import { originOf } from '../ipc/sender';
 
 // The window's security defaults in one place (ARCHITECTURE.md "Security defaults"). Everything
@@ -10,23 +10,8 @@ export const APP_SCHEME = 'studio-app';
 export const APP_HOST = 'app';
 export const APP_ORIGIN = `${APP_SCHEME}://${APP_HOST}`;
 
-/** Starts from nothing and allows only the app's own code, styles and the media protocol. */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'none'",
-  "script-src 'self'",
-  // Svelte sets style attributes at run time; no inline scripts are allowed.
-  "style-src 'self' 'unsafe-inline'",
-  `img-src 'self' data: blob: ${MEDIA_SCHEME}:`,
-  `media-src 'self' blob: ${MEDIA_SCHEME}:`,
-  "font-src 'self' data:",
-  `connect-src 'self' ${MEDIA_SCHEME}:`,
-  "worker-src 'self' blob:",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-src 'none'",
-  "frame-ancestors 'none'",
-  "object-src 'none'",
-].join('; ');
+/** The studio's one Content-Security-Policy (contract/csp), sent as a header by studio-app://. */
+export { CONTENT_SECURITY_POLICY };
 
 export function secureWebPreferences(preload: string): WebPreferences {
   return {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { method, type ApiOf } from './define';
 import { BackendName, BackendPreference, EnhanceRequest, MethodId, OutputFormat } from './enhance';
 import { JobInfo } from './jobs';
+import { FilePath, fsPath } from './paths';
 import { watchApi } from './watch';
 import { presetsApi } from './presets';
 import { cacheApi } from './cache';
@@ -74,6 +75,11 @@ export const AppInfo = z.object({
   outputsDir: z.string(),
   limits: z.object({ maxInputMP: z.number(), maxOutputMP: z.number(), maxFileMB: z.number(), maxUploadMB: z.number() }),
   desktop: z.boolean(),
+  /**
+   * What the studio recovered since it started (damaged state files, a damaged job journal,
+   * interrupted jobs): shown to the user once. `at` tells notices apart.
+   */
+  notices: z.array(z.object({ at: z.number(), message: z.string() })).optional(),
 });
 export type AppInfo = z.infer<typeof AppInfo>;
 
@@ -95,7 +101,7 @@ export const Settings = z
   .object({
     backend: BackendPreference,
     cacheMaxMB: z.number().int().min(16).max(1_000_000),
-    outputsDir: z.string().max(4096),
+    outputsDir: fsPath(z.string().max(4096)),
     defaultFormat: z.union([OutputFormat, z.literal('same')]),
     defaultQuality: z.number().int().min(1).max(100),
     concurrency: z.number().int().min(1).max(8),
@@ -116,7 +122,7 @@ export const appApi = {
 export const libraryApi = {
   'library.list': method(none, z.array(ImageItem)),
   /** Desktop and CLI: add photos by path (copied into nothing: originals stay where they are). */
-  'library.addPaths': method(z.tuple([z.array(z.string().min(1).max(4096)).min(1).max(10_000)]), z.array(ImageItem)),
+  'library.addPaths': method(z.tuple([z.array(FilePath).min(1).max(10_000)]), z.array(ImageItem)),
   'library.remove': method(z.tuple([id]), z.boolean()),
 };
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ImageItem } from './api';
 import type { MediaKind as MediaKindName } from './bridge';
 import { method } from './define';
+import { FilePath } from './paths';
 
 // The desktop app's extra methods (native dialogs, the OS file manager, pasted bytes) and the
 // menu events. Same rules as studioApi: zod tuples, channels from channelOf, results as
@@ -31,7 +32,7 @@ export const DesktopEvent = z.object({ topic: z.literal('menu'), command: MenuCo
 export type DesktopEvent = z.infer<typeof DesktopEvent>;
 
 const none = z.tuple([]);
-const filePath = z.string().min(1).max(4096);
+const filePath = FilePath;
 
 export const ChooseFolderOptions = z.object({ title: z.string().max(200), defaultPath: filePath }).partial().strict();
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FilePath, fsPath } from './paths';
 
 /** Interpolation methods; everything else is a learned model id from the model registry. */
 export const CLASSICAL_METHODS = ['nearest', 'bilinear', 'bicubic', 'lanczos'] as const;
@@ -44,7 +45,7 @@ export const ZssrConfig = z
     noise_std: z.number().min(0).max(1),
     ensemble: z.boolean(),
     back_projection: z.boolean(),
-    kernel_path: z.string().max(4096),
+    kernel_path: fsPath(z.string().max(4096)),
   })
   .partial()
   .strict();
@@ -59,7 +60,7 @@ export type OutputFormat = z.infer<typeof OutputFormat>;
 export const OutputOptions = z
   .object({
     /** Folder for outputs; default: the studio's outputs folder (or the input's folder in the CLI). */
-    dir: z.string().min(1).max(4096).optional(),
+    dir: FilePath.optional(),
     /** Default: same family as the input (JPEG stays JPEG, 16-bit TIFF stays 16-bit TIFF). */
     format: OutputFormat.optional(),
     quality: z.number().int().min(1).max(100).optional(),
@@ -73,7 +74,7 @@ export type OutputOptions = z.infer<typeof OutputOptions>;
 export const EnhanceRequest = z
   .object({
     /** Absolute path of the original photo (library item paths included). */
-    input: z.string().min(1).max(4096),
+    input: FilePath,
     method: MethodId,
     scale: z.number().min(1).max(16),
     preset: QualityPreset.optional(),

@@ -90,3 +90,35 @@ export function unwrapResult<T>(r: Result<T>): T {
   if (r.ok) return r.value;
   throw fromErrorPayload(r.error);
 }
+
+// The HTTP status of each code, for every front door that answers over HTTP-like protocols
+// (the HTTP server and the desktop's studio-media://). Codes added later fall back by their
+// name (…_INVALID -> 400) or to 500, so a new code never breaks this table.
+const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
+  E_INVALID_ARGUMENT: 400,
+  E_CONFIG_INVALID: 400,
+  E_PRESET_INVALID: 400,
+  E_DATASET_INVALID: 400,
+  E_EMPTY_FILE: 422,
+  E_UNSUPPORTED_FORMAT: 422,
+  E_CORRUPT_IMAGE: 422,
+  E_INPUT_TOO_LARGE: 422,
+  E_OUTPUT_TOO_LARGE: 422,
+  E_FILE_TOO_LARGE: 413,
+  E_PAYLOAD_TOO_LARGE: 413,
+  E_UNSUPPORTED_MEDIA_TYPE: 415,
+  E_NOT_FOUND: 404,
+  E_FILE_NOT_FOUND: 404,
+  E_MODEL_NOT_FOUND: 404,
+  E_WATCH_SOURCE_MISSING: 404,
+  E_PATH_NOT_ALLOWED: 403,
+  E_FORBIDDEN_SENDER: 403,
+  E_WOULD_OVERWRITE: 409,
+  E_CANCELLED: 409,
+  E_LOCKED: 409,
+  E_BACKEND_UNAVAILABLE: 503,
+};
+
+export function httpStatusOf(code: ErrorCode): number {
+  return HTTP_STATUS[code] ?? (code.endsWith('_INVALID') ? 400 : 500);
+}

@@ -24,6 +24,27 @@ export type JobProgress = z.infer<typeof JobProgress>;
 export const LossPoint = z.object({ step: z.number(), loss: z.number(), lr: z.number().optional() });
 export type LossPoint = z.infer<typeof LossPoint>;
 
+/** The loss curve of a job is kept at most this long (the core's JobInfo and the live view alike). */
+export const MAX_LOSS_POINTS = 400;
+
+/** Where a growing loss curve is in its thinning: every `stride`-th point of `n` seen is kept. */
+export interface LossThinning {
+  n: number;
+  stride: number;
+}
+
+/**
+ * The one thinning of a loss curve: keeps every stride-th point and halves the density when the
+ * curve is full, so it stays at most MAX_LOSS_POINTS long and covers the whole run evenly.
+ */
+export function addLossPoint(points: LossPoint[], p: LossPoint, t: LossThinning): LossPoint[] {
+  if (t.n++ % t.stride !== 0) return points;
+  const next = [...points, p];
+  if (next.length <= MAX_LOSS_POINTS) return next;
+  t.stride *= 2;
+  return next.filter((_, i) => i % 2 === 0);
+}
+
 export const JobInfo = z.object({
   id: z.string(),
   request: EnhanceRequest,
@@ -40,6 +61,8 @@ export const JobInfo = z.object({
   loss: z.array(LossPoint).optional(),
   /** Set when the job came from a watched folder. */
   watchId: z.string().optional(),
+  /** The library photo the job was made from, when its input is one (the interface groups jobs by it). */
+  imageId: z.string().optional(),
   attempts: z.number().int().optional(),
   /** The job's number in its queue (1, 2, 3... in the order accepted): {seq} in export names. */
   seq: z.number().int().positive().optional(),
@@ -66,9 +89,12 @@ export const OutputEventBody = z.object({ type: z.literal('output'), files: z.ar
 
 const withJob = { jobId: z.string() };
 
-/** Structured job events, pushed to every front door (SSE, IPC, CLI progress bar). */
+/**
+ * Structured job events, pushed to every front door (SSE, IPC, CLI progress bar). A state change
+ * carries the job as it is then (the queue always sets it), so no listener has to ask for it.
+ */
 export const JobEvent = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('state'), jobId: z.string(), state: JobState, error: ErrorPayloadSchema.optional() }),
+  z.object({ type: z.literal('state'), jobId: z.string(), state: JobState, error: ErrorPayloadSchema.optional(), job: JobInfo.optional() }),
   ProgressEventBody.extend(withJob),
   TrainEventBody.extend(withJob),
   InfoEventBody.extend(withJob),

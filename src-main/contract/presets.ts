@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { method } from './define';
+import { fsPath, opaque } from './paths';
 
 // Export presets ("process recipes"): one preset = one or more deliverables written from one
 // enhanced image. Stored by main in <dataDir>/presets.json, exchanged as .json files; every
@@ -145,7 +146,7 @@ export const WatermarkSpec = z
     kind: z.enum(['text', 'image']).default('text'),
     text: z.string().max(200).optional(),
     /** PNG/WebP/... with alpha; absolute path. */
-    imagePath: z.string().max(4096).optional(),
+    imagePath: fsPath(z.string().max(4096)).optional(),
     position: z.enum(WATERMARK_POSITIONS).default('bottom-right'),
     /** Watermark width as a fraction of the output width. */
     scale: z.number().min(0.01).max(1).default(0.2),
@@ -243,13 +244,13 @@ export const PresetSummary = z.object({
 export type PresetSummary = z.infer<typeof PresetSummary>;
 
 /** A .json file's text (one preset, or { presets: [...] }); generous for bundles, bounded all the same. */
-const JsonText = z.string().min(2).max(2_000_000);
+const JsonText = opaque(z.string().min(2).max(2_000_000));
 
 export const presetsApi = {
   'presets.list': method(z.tuple([]), z.array(PresetSummary)),
   'presets.get': method(z.tuple([PresetId]), Preset),
   /** Create or replace a user preset (built-ins are read-only). Older versions are migrated. */
-  'presets.save': method(z.tuple([z.unknown()]), Preset),
+  'presets.save': method(z.tuple([opaque(z.unknown())]), Preset),
   'presets.delete': method(z.tuple([PresetId]), z.boolean()),
   /** Imports every preset of a .json text; all or nothing. Clashing ids get a suffix. */
   'presets.import': method(z.tuple([JsonText]), z.array(Preset)),

@@ -1,12 +1,14 @@
 import { z } from 'zod';
+import { imageGlob } from '../base/image-types';
 import { method } from './define';
+import { FilePath } from './paths';
 import { MethodId, OutputFormat, QualityPreset, Detail } from './enhance';
 import { ErrorPayloadSchema } from './jobs';
 
 // Watched folders: a source folder + a recipe + options. Every file that lands in the folder
 // becomes one entry of the watch's journal (queued -> running -> done | failed, or skipped).
 
-const absPath = z.string().min(1).max(4096);
+const absPath = FilePath;
 const glob = z.string().min(1).max(500);
 
 /** What to make of each photo. Outputs go under `outDir`, mirroring the source's sub-folders. */
@@ -27,7 +29,7 @@ export const WatchRecipe = z
 export type WatchRecipe = z.infer<typeof WatchRecipe>;
 
 /** Image extensions a watch takes when no include globs are given. */
-export const DEFAULT_WATCH_INCLUDE = ['**/*.{jpg,jpeg,png,webp,avif,tif,tiff,gif,heic,heif}'];
+export const DEFAULT_WATCH_INCLUDE = [imageGlob()];
 
 export const WatchOptions = z
   .object({

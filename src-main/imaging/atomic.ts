@@ -1,40 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { writeFileAtomic } from '../base/durable';
+import { isSameFile } from '../base/paths';
 import { StudioError } from '../contract/errors';
-
-/**
- * Writes a file so readers see either the old content or the whole new one: a temp file in the
- * same folder (same file system, so rename is atomic), fsync, rename, then fsync of the folder.
- */
-export async function writeFileAtomic(file: string, data: Uint8Array | string): Promise<void> {
-  const dir = path.dirname(path.resolve(file));
-  const tmp = path.join(dir, `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
-  let fh: fs.FileHandle | undefined;
-  try {
-    fh = await fs.open(tmp, 'wx', 0o644);
-    await fh.writeFile(data);
-    await fh.sync();
-    await fh.close();
-    fh = undefined;
-    await fs.rename(tmp, file);
-  } catch (err) {
-    await fh?.close().catch(() => undefined);
-    await fs.rm(tmp, { force: true }).catch(() => undefined);
-    throw err;
-  }
-  // Make the rename itself durable; not every platform can open a directory (Windows).
-  try {
-    const d = await fs.open(dir, 'r');
-    try {
-      await d.sync();
-    } finally {
-      await d.close();
-    }
-  } catch {
-    /* best effort */
-  }
-}
 
 async function statOrNull(p: string) {
   try {
@@ -42,13 +10,6 @@ async function statOrNull(p: string) {
   } catch {
     return null;
   }
-}
-
-/** True when a and b name the same file (same path, or same inode through links / case folding). */
-export async function isSameFile(a: string, b: string): Promise<boolean> {
-  if (path.resolve(a) === path.resolve(b)) return true;
-  const [sa, sb] = await Promise.all([statOrNull(a), statOrNull(b)]);
-  return !!sa && !!sb && sa.dev === sb.dev && sa.ino === sb.ino;
 }
 
 export interface WriteOutputOptions {
@@ -87,14 +48,4 @@ export async function freeOutputPath(file: string): Promise<string> {
     if (!(await statOrNull(p))) return p;
   }
   throw new StudioError('E_WOULD_OVERWRITE', `no free file name near ${file}`);
-}
-
-/** A text file's content, or undefined when there is no such file (other errors are thrown). */
-export async function readTextIfExists(file: string): Promise<string | undefined> {
-  try {
-    return await fs.readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw err;
-  }
 }

@@ -1,7 +1,7 @@
 import sharp, { type Sharp } from 'sharp';
 import { StudioError } from '../contract/errors';
 import { toSample, type FloatImage } from '../contract/image';
-import { embedInJpeg, embedInPng } from './embed';
+import { embedInJpeg, embedInPng } from '../metadata/embed';
 import { rawSharp, sampleSpace } from './raw';
 import type { EncodeFormat, EncodeOptions } from './types';
 

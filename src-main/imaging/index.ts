@@ -1,9 +1,9 @@
 // imaging/: everything between files and the engine's float pixels (sharp/libvips).
 export { decodeImage, decodeSamples, type DecodedSamples } from './decode';
-export { probeImage } from './probe';
+export { admitImage, probeImage } from './probe';
 export { encodeImage, encodeSamples, quantize, mimeType, outputDepth, supports16Bit, ENCODE_FORMATS, JPEG_OPTIMISE_MAX_PIXELS } from './encode';
-export { writeFileAtomic, writeOutput, isSameFile, freeOutputPath, readTextIfExists, type WriteOutputOptions } from './atomic';
+export { writeOutput, freeOutputPath, type WriteOutputOptions } from './atomic';
 export { DEFAULT_LIMITS, resolveLimits, checkOutputSize, checkInputPixels, checkFileSize } from './limits';
-export { renderPreview, type PreviewOptions } from './preview';
+export { cropToPng, renderPreview, type PreviewOptions } from './preview';
 export { sniffFormat, type SniffedFormat } from './sniff';
 export type { CarriedMeta, DecodedImage, EncodeFormat, EncodeOptions, ImageLimits, ImageMeta, ImageSource, InputFormat } from './types';

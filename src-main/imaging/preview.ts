@@ -35,3 +35,13 @@ export async function renderPreview(src: ImageSource, opts: PreviewOptions = {})
     throw sharpError(err, loaded.name);
   }
 }
+
+/** The upright region `rect` of an image (already admitted: limits are the caller's), written as PNG to `file`. */
+export async function cropToPng(src: ImageSource, rect: { x: number; y: number; width: number; height: number }, file: string): Promise<void> {
+  const { lim, loaded } = await readHeader(src, undefined, 'full');
+  try {
+    await sharp(loaded.input, { ...sharpOptions(lim), autoOrient: true }).extract({ left: rect.x, top: rect.y, width: rect.width, height: rect.height }).png().toFile(file);
+  } catch (err) {
+    throw sharpError(err, loaded.name);
+  }
+}

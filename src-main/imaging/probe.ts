@@ -1,15 +1,8 @@
 import sharp, { type Metadata, type SharpOptions } from 'sharp';
-import { checkInputPixels, resolveLimits } from './limits';
+import { bareExif } from '../metadata/exif';
+import { checkInputPixels, checkOutputSize, resolveLimits } from './limits';
 import { loadSource, sharpError, type LoadedSource } from './source';
 import type { ImageLimits, ImageMeta, ImageSource } from './types';
-
-const EXIF_PREFIX = Buffer.from('Exif\0\0', 'latin1');
-
-/** EXIF as the TIFF structure alone (libvips hands it over with the JPEG "Exif\0\0" prefix). */
-export function bareExif(exif: Buffer | undefined): Buffer | undefined {
-  if (!exif || exif.length < 8) return undefined;
-  return exif.subarray(0, 6).equals(EXIF_PREFIX) ? exif.subarray(6) : exif;
-}
 
 export const WIDE_DEPTHS = new Set(['ushort', 'short', 'uint', 'int', 'float', 'double', 'complex', 'dpcomplex']);
 const GRAY_SPACES = new Set(['b-w', 'grey16']);
@@ -37,7 +30,7 @@ export function metaFrom(md: Metadata, src: LoadedSource): ImageMeta {
     pages: md.pages ?? 1,
   };
   if (md.icc?.length) meta.icc = md.icc;
-  const exif = bareExif(md.exif);
+  const exif = md.exif && md.exif.length >= 8 ? bareExif(md.exif) : undefined;
   if (exif) meta.exif = exif;
   if (md.xmp?.length) meta.xmp = md.xmp;
   if (md.density) meta.density = md.density;
@@ -68,5 +61,16 @@ export async function readHeader(src: ImageSource, limits: Partial<ImageLimits> 
 export async function probeImage(src: ImageSource, limits?: Partial<ImageLimits>): Promise<ImageMeta> {
   const { lim, meta } = await readHeader(src, limits, 'head');
   if (limits) checkInputPixels(meta.width, meta.height, lim);
+  return meta;
+}
+
+/**
+ * The one admission check every door uses (uploads, the web demo, library imports, every job):
+ * from the header only, before a pixel is decoded, the format, the file size and the input
+ * pixels against `limits`, and the output pixels when a `scale` is given. Coded errors.
+ */
+export async function admitImage(src: ImageSource, limits: Partial<ImageLimits>, scale?: number): Promise<ImageMeta> {
+  const meta = await probeImage(src, limits);
+  if (scale !== undefined) checkOutputSize(meta.width, meta.height, scale, limits);
   return meta;
 }

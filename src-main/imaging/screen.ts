@@ -1,24 +1,14 @@
 // Images for an <img> (Electron's studio-media:// protocol and the HTTP /media route): the files
-// a browser shows as they are, an upright 8-bit rendition of everything else, and a small
-// byte-bounded cache of those renditions.
-import path from 'node:path';
+// a browser shows as they are, and an upright 8-bit rendition of everything else.
+import { imageTypeOf } from '../base/image-types';
 import { renderPreview } from './preview';
 import { probeImage } from './probe';
 import type { ImageLimits } from './types';
 
-/** Formats a browser shows as they are (it applies EXIF orientation itself). */
-const PASSTHROUGH: Readonly<Record<string, string>> = {
-  '.jpg': 'image/jpeg',
-  '.jpeg': 'image/jpeg',
-  '.png': 'image/png',
-  '.webp': 'image/webp',
-  '.gif': 'image/gif',
-  '.avif': 'image/avif',
-};
-
 /** The Content-Type to send `file` as it is with, or undefined when it needs rendering. */
 export function passthroughType(file: string): string | undefined {
-  return PASSTHROUGH[path.extname(file).toLowerCase()];
+  const t = imageTypeOf(file);
+  return t?.browserNative ? t.mime : undefined;
 }
 
 export interface ScreenImage {
@@ -40,29 +30,4 @@ export async function renderForScreen(file: string, maxSide: number | undefined,
   const { hasAlpha } = await probeImage(file, SCREEN_LIMITS);
   const body = await renderPreview(file, { maxSide: maxSide ?? FULL_SIDE, format: hasAlpha ? 'png' : 'jpeg', quality: thumb ? 82 : 92, limits: SCREEN_LIMITS });
   return { body, type: hasAlpha ? 'image/png' : 'image/jpeg' };
-}
-
-/** Rendered images by key, bounded in bytes, least recently used dropped first. */
-export class ScreenCache {
-  private readonly map = new Map<string, ScreenImage>();
-  private bytes = 0;
-  constructor(private readonly maxBytes: number) {}
-  get(key: string): ScreenImage | undefined {
-    const v = this.map.get(key);
-    if (v) {
-      this.map.delete(key);
-      this.map.set(key, v);
-    }
-    return v;
-  }
-  set(key: string, v: ScreenImage): void {
-    if (v.body.length > this.maxBytes / 4) return;
-    this.map.set(key, v);
-    this.bytes += v.body.length;
-    for (const [k, old] of this.map) {
-      if (this.bytes <= this.maxBytes) break;
-      this.map.delete(k);
-      this.bytes -= old.body.length;
-    }
-  }
 }

@@ -1,12 +1,10 @@
 import { fork } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
 import type { SpawnWorker, WorkerProcess } from './worker-host';
 
 export interface ChildProcessWorkerOptions {
-  /** The worker entry: a .ts file (run through tsx) or a bundled .js file. */
+  /** The worker entry: the built out/main/worker.js (worker/entry's defaultWorkerEntry). */
   entry: string;
-  /** Node flags for the child; default: tsx's loader for a .ts entry, nothing for .js. */
+  /** Node flags for the child. */
   execArgv?: string[];
   env?: NodeJS.ProcessEnv;
   /** V8 heap limit of the worker in MB (an OOM then kills only the worker). */
@@ -15,17 +13,10 @@ export interface ChildProcessWorkerOptions {
   passthroughOutput?: boolean;
 }
 
-const require = createRequire(import.meta.url);
-
-/** `--import <tsx loader>` with an absolute URL, so it resolves from any working directory. */
-export function tsxExecArgv(): string[] {
-  return ['--import', pathToFileURL(require.resolve('tsx')).href];
-}
-
 /** A SpawnWorker that forks a Node child process with an IPC channel. */
 export function childProcessSpawner(opts: ChildProcessWorkerOptions): SpawnWorker {
   return (handlers) => {
-    const execArgv = [...(opts.execArgv ?? (/\.[cm]?ts$/.test(opts.entry) ? tsxExecArgv() : []))];
+    const execArgv = [...(opts.execArgv ?? [])];
     if (opts.maxOldSpaceMB) execArgv.push(`--max-old-space-size=${opts.maxOldSpaceMB}`);
     const child = fork(opts.entry, [], {
       execArgv,

@@ -5,14 +5,15 @@ import { StudioError } from '../contract/errors';
 import { JobInfo } from '../contract/jobs';
 import type { JobRecord } from './record';
 import type { JobStore } from './store';
-import { processAlive, syncDir } from './durable';
+import { acquirePidLock, type PidLock } from '../base/lock';
+import { JsonlLog, type Replay } from '../base/jsonl-log';
 
 // Durable job journal: append-only JSON lines, each fsynced before the caller hears "stored".
 //   {"v":1,"op":"put","job":{...}}   insert or replace a job
 //   {"v":1,"op":"del","id":"..."}    forget a job
-// The last line wins per id. Opening replays the file, tolerates a torn last line (the process
-// died mid-write), turns `running` back into `queued` and rewrites the file compacted (temp file,
-// fsync, rename), so the next append never lands after half a line.
+// The last line wins per id. Opening replays the file (base/jsonl-log: a torn last line is
+// dropped, a damaged line is repaired when its job's id and request survived, and a damaged file is
+// kept aside), turns `running` back into `queued` and rewrites the file compacted.
 
 const JournalJob = JobInfo.extend({
   key: z.string().optional(),
@@ -29,7 +30,7 @@ export interface JournalOptions {
   lock?: boolean;
   /** Rewrite the file when it holds this many more lines than live jobs (default 2000). */
   compactSlack?: number;
-  /** Told about skipped damaged lines and recovered jobs. */
+  /** Told about skipped damaged lines, recovered lines and interrupted jobs. */
   onWarning?: (message: string) => void;
 }
 
@@ -37,15 +38,58 @@ export interface JournalStats {
   lines: number;
   live: number;
   skipped: number;
+  /** Interrupted jobs queued again. */
   recovered: number;
+  /** Damaged lines whose job was recovered. */
+  salvaged: number;
   compactions: number;
 }
 
-interface Pending {
-  line: string;
-  resolve: () => void;
-  reject: (err: unknown) => void;
+type Line = z.infer<typeof Line>;
+
+/**
+ * A damaged put line, repaired: the job comes back when its id and request survived. Whatever
+ * else is lost (its state, outputs...) is not guessed: it is failed, so the user can retry it.
+ */
+function salvageLine(raw: unknown): Line | undefined {
+  const job = (raw as { job?: unknown } | undefined)?.job;
+  if (!job || typeof job !== 'object') return undefined;
+  const j = job as Record<string, unknown>;
+  const id = z.string().min(1).safeParse(j.id);
+  const request = JobInfo.shape.request.safeParse(j.request);
+  if (!id.success || !request.success) return undefined;
+  const field = <S extends z.ZodType>(schema: S, v: unknown): z.infer<S> | undefined => {
+    const r = schema.safeParse(v);
+    return r.success ? r.data : undefined;
+  };
+  const rec: JobRecord = {
+    id: id.data,
+    request: request.data,
+    state: 'failed',
+    createdAt: field(z.number(), j.createdAt) ?? Date.now(),
+    outputs: field(z.array(z.string()), j.outputs) ?? [],
+    error: { code: 'E_INTERNAL', message: 'this job was recovered from a damaged line of the job journal; its last state was lost: retry it' },
+  };
+  const seq = field(z.number().int().positive(), j.seq);
+  if (seq !== undefined) rec.seq = seq;
+  const key = field(z.string(), j.key);
+  if (key !== undefined) rec.key = key;
+  const watchId = field(z.string(), j.watchId);
+  if (watchId !== undefined) rec.watchId = watchId;
+  const attempts = field(z.number().int(), j.attempts);
+  if (attempts !== undefined) rec.attempts = attempts;
+  return { v: 1, op: 'put', job: JournalJob.parse(rec) };
 }
+
+const CODEC = {
+  parse: (raw: unknown) => {
+    const r = Line.safeParse(raw);
+    return r.success ? r.data : undefined;
+  },
+  salvage: salvageLine,
+};
+
+const putLine = (json: string) => `{"v":1,"op":"put","job":${json}}`;
 
 /** Open (or create) a journal at `file`. */
 export async function openJournal(file: string, opts: JournalOptions = {}): Promise<JournalJobStore> {
@@ -57,68 +101,50 @@ export async function openJournal(file: string, opts: JournalOptions = {}): Prom
 export class JournalJobStore implements JobStore {
   /** Latest serialized record per job id, in first-seen order (Map keeps insertion order). */
   private readonly live = new Map<string, string>();
-  private fh: fs.FileHandle | undefined;
-  private pending: Pending[] = [];
-  private flushing: Promise<void> | undefined;
-  private lines = 0;
-  private locked = false;
+  private readonly log: JsonlLog<Line>;
+  private lock: PidLock | undefined;
   private closed = false;
-  readonly stats: JournalStats = { lines: 0, live: 0, skipped: 0, recovered: 0, compactions: 0 };
+  readonly stats: JournalStats = { lines: 0, live: 0, skipped: 0, recovered: 0, salvaged: 0, compactions: 0 };
 
   constructor(
     readonly file: string,
     private readonly opts: JournalOptions = {},
-  ) {}
+  ) {
+    this.log = new JsonlLog<Line>({
+      file,
+      codec: CODEC,
+      compaction: (lines) => (lines > this.live.size + (this.opts.compactSlack ?? 2000) ? this.body() : undefined),
+    });
+  }
 
   async open(): Promise<void> {
     await fs.mkdir(path.dirname(this.file), { recursive: true });
-    if (this.opts.lock !== false) await this.acquireLock();
+    if (this.opts.lock !== false) {
+      this.lock = await acquirePidLock(`${this.file}.lock`, {
+        busy: (pid) => `the job journal ${this.file} is in use by another studio process (pid ${pid}); close it or use another --data-dir`,
+        heldHere: () => `the job journal ${this.file} is already open in this process`,
+      });
+    }
     try {
-      let text = '';
-      try {
-        text = await fs.readFile(this.file, 'utf8');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-      }
-      await this.replay(text);
-      await this.rewrite();
-      this.fh = await fs.open(this.file, 'a');
+      const r = await this.log.open();
+      this.replay(r);
+      // Rewrite compacted before the first append: an append never lands after half a line.
+      await this.log.rewrite(() => this.body());
+      this.syncStats();
     } catch (err) {
+      await this.log.close();
       await this.releaseLock();
       throw err;
     }
   }
 
-  /** Replays the file; yields to the event loop now and then (a big journal must not freeze a window). */
-  private async replay(text: string): Promise<void> {
-    const rows = text.split('\n');
-    const torn = rows.length > 0 && rows[rows.length - 1] !== '';
-    for (let i = 0; i < rows.length; i++) {
-      if (i % 500 === 499) await new Promise<void>((r) => setImmediate(r));
-      const row = rows[i];
-      if (!row.trim()) continue;
-      const isLast = i === rows.length - 1;
-      let parsed: z.infer<typeof Line> | undefined;
-      try {
-        const r = Line.safeParse(JSON.parse(row));
-        if (r.success) parsed = r.data;
-      } catch {
-        // fall through: counted below
-      }
-      if (!parsed) {
-        this.stats.skipped++;
-        this.opts.onWarning?.(
-          isLast && torn
-            ? `journal ${this.file}: ignored a torn last line (the process stopped mid-write)`
-            : `journal ${this.file}: skipped damaged line ${i + 1}`,
-        );
-        continue;
-      }
-      if (parsed.op === 'del') {
-        this.live.delete(parsed.id);
-        continue;
-      }
-      this.live.set(parsed.job.id, JSON.stringify(parsed.job));
+  private replay(r: Replay<Line>): void {
+    this.stats.skipped = r.skipped;
+    this.stats.salvaged = r.salvaged;
+    for (const p of r.problems) this.opts.onWarning?.(p);
+    for (const line of r.records) {
+      if (line.op === 'del') this.live.delete(line.id);
+      else this.live.set(line.job.id, JSON.stringify(line.job));
     }
     for (const [id, json] of this.live) {
       const job = JSON.parse(json) as JobRecord;
@@ -131,6 +157,17 @@ export class JournalJobStore implements JobStore {
       this.live.set(id, JSON.stringify(job));
     }
     if (this.stats.recovered) this.opts.onWarning?.(`journal ${this.file}: ${this.stats.recovered} interrupted job(s) queued again`);
+    if (r.keptAs) this.opts.onWarning?.(`journal ${this.file}: the damaged journal is kept as ${path.basename(r.keptAs)}`);
+  }
+
+  private body(): string[] {
+    return [...this.live.values()].map(putLine);
+  }
+
+  private syncStats(): void {
+    this.stats.lines = this.log.lines;
+    this.stats.live = this.live.size;
+    this.stats.compactions = Math.max(0, this.log.perf.rewrites - 1); // the rewrite on open is not one
   }
 
   async load(): Promise<JobRecord[]> {
@@ -142,141 +179,34 @@ export class JournalJobStore implements JobStore {
   put(job: JobRecord): Promise<void> {
     const json = JSON.stringify(job);
     this.live.set(job.id, json);
-    return this.append(`{"v":1,"op":"put","job":${json}}\n`);
+    return this.write(this.log.append(putLine(json)));
   }
 
   delete(id: string): Promise<void> {
     this.live.delete(id);
-    return this.append(`${JSON.stringify({ v: 1, op: 'del', id })}\n`);
+    return this.write(this.log.append(JSON.stringify({ v: 1, op: 'del', id })));
   }
 
   /** Rewrite the file with one line per live job. */
   compact(): Promise<void> {
-    return this.append('', true);
+    return this.write(this.log.rewrite(() => this.body()));
+  }
+
+  private async write(p: Promise<void>): Promise<void> {
+    if (this.closed) throw new StudioError('E_INTERNAL', `journal ${this.file} is closed`);
+    await p;
+    this.syncStats();
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    while (this.flushing) await this.flushing;
-    await this.fh?.close();
-    this.fh = undefined;
+    await this.log.close();
     await this.releaseLock();
   }
 
   private async releaseLock(): Promise<void> {
-    if (this.locked) {
-      await fs.rm(this.lockFile, { force: true });
-      OPEN_IN_THIS_PROCESS.delete(path.resolve(this.file));
-    }
-    this.locked = false;
-  }
-
-  // --- writing ------------------------------------------------------------------------------
-
-  private append(line: string, forceCompact = false): Promise<void> {
-    if (this.closed) return Promise.reject(new StudioError('E_INTERNAL', `journal ${this.file} is closed`));
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ line, resolve, reject });
-      if (forceCompact) this.compactRequested = true;
-      this.kick();
-    });
-  }
-
-  private compactRequested = false;
-
-  private kick(): void {
-    if (this.flushing) return;
-    this.flushing = this.flushLoop().finally(() => {
-      this.flushing = undefined;
-      if (this.pending.length) this.kick();
-    });
-  }
-
-  /** Group commit: every record waiting when a write starts shares one write + fsync. */
-  private async flushLoop(): Promise<void> {
-    while (this.pending.length) {
-      const batch = this.pending.splice(0);
-      try {
-        const text = batch.map((b) => b.line).join('');
-        if (text && this.fh) {
-          await this.fh.write(text);
-          await this.fh.datasync();
-          this.lines += batch.filter((b) => b.line).length;
-        }
-        const slack = this.opts.compactSlack ?? 2000;
-        if (this.compactRequested || this.lines > this.live.size + slack) {
-          this.compactRequested = false;
-          await this.fh?.close();
-          this.fh = undefined;
-          await this.rewrite();
-          this.fh = await fs.open(this.file, 'a');
-          this.stats.compactions++;
-        }
-        for (const b of batch) b.resolve();
-      } catch (err) {
-        for (const b of batch) b.reject(err);
-      }
-    }
-    this.stats.lines = this.lines;
-    this.stats.live = this.live.size;
-  }
-
-  /** Atomic rewrite: temp file + fsync + rename + directory fsync. */
-  private async rewrite(): Promise<void> {
-    const tmp = `${this.file}.${process.pid}.tmp`;
-    const body = [...this.live.values()].map((json) => `{"v":1,"op":"put","job":${json}}\n`).join('');
-    const fh = await fs.open(tmp, 'w');
-    try {
-      await fh.write(body);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fs.rename(tmp, this.file);
-    await syncDir(path.dirname(this.file));
-    this.lines = this.live.size;
-    this.stats.lines = this.lines;
-    this.stats.live = this.live.size;
-  }
-
-  // --- one process per journal -------------------------------------------------------------
-
-  private get lockFile(): string {
-    return `${this.file}.lock`;
-  }
-
-  private async acquireLock(): Promise<void> {
-    const abs = path.resolve(this.file);
-    if (OPEN_IN_THIS_PROCESS.has(abs)) {
-      throw new StudioError('E_LOCKED', `the job journal ${this.file} is already open in this process`, { file: this.file });
-    }
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const fh = await fs.open(this.lockFile, 'wx');
-        await fh.write(String(process.pid));
-        await fh.close();
-        this.locked = true;
-        OPEN_IN_THIS_PROCESS.add(abs);
-        return;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-        const pid = Number((await fs.readFile(this.lockFile, 'utf8').catch(() => '')).trim());
-        if (pid && pid !== process.pid && processAlive(pid)) {
-          throw new StudioError(
-            'E_LOCKED',
-            `the job journal ${this.file} is in use by another studio process (pid ${pid}); close it or use another --data-dir`,
-            { pid, file: this.file },
-          );
-        }
-        // A stale lock from a process that died. Our own pid counts as stale too: containers
-        // restart with the same pids, and a double open in this process was refused above.
-        await fs.rm(this.lockFile, { force: true });
-      }
-    }
-    throw new StudioError('E_LOCKED', `could not lock the job journal ${this.file}`, { file: this.file });
+    await this.lock?.release();
+    this.lock = undefined;
   }
 }
-
-const OPEN_IN_THIS_PROCESS = new Set<string>();
-

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { EnhanceRequest } from '../contract/enhance';
 import { StudioError, toErrorPayload } from '../contract/errors';
-import type { JobEvent, JobInfo, JobState } from '../contract/jobs';
+import { addLossPoint, type JobEvent, type JobInfo, type JobState } from '../contract/jobs';
 import { assertTransition, isFinished, toJobInfo, type JobRecord } from './record';
 import type { JobStore } from './store';
 import type { JobRunner } from './worker-pool';
@@ -18,6 +18,8 @@ export interface EnqueueOptions {
   key?: string;
   /** Runs allowed when the worker process crashes (default: the queue's maxAttempts). */
   maxAttempts?: number;
+  /** The library photo the job is made from. */
+  imageId?: string;
 }
 
 export interface SubmitResult {
@@ -48,14 +50,41 @@ export interface JobQueueOptions {
   newId?: () => string;
 }
 
-const MAX_LOSS_POINTS = 400;
+/**
+ * What the studio needs of a job queue: the local one below (journal + worker pool on this
+ * machine) or another backend beside it (e.g. a farm's shared queue). The service, the watched
+ * folders and the front doors use only this.
+ */
+export interface Jobs {
+  enqueue(request: EnhanceRequest, opts?: EnqueueOptions): Promise<JobInfo>;
+  /** Like enqueue, and says whether the idempotency key found an existing job. */
+  submit(request: EnhanceRequest, opts?: EnqueueOptions): Promise<SubmitResult>;
+  /** E_NOT_FOUND when unknown. */
+  get(id: string): JobInfo;
+  find(id: string): JobInfo | undefined;
+  list(filter?: JobFilter): JobInfo[];
+  cancel(id: string): Promise<JobInfo>;
+  retry(id: string): Promise<JobInfo>;
+  /** Forget a finished job (its outputs stay). */
+  remove(id: string): Promise<boolean>;
+  /** State changes (each with the job as it is), progress, training, outputs. */
+  subscribe(listener: (e: JobEvent) => void): () => void;
+  /** Resolves when the job is done, failed or cancelled. */
+  wait(id: string): Promise<JobInfo>;
+  whenIdle(): Promise<void>;
+  setConcurrency(n: number): void;
+  pause(): void;
+  resume(): void;
+  /** Stop taking jobs; running ones resume on the next open (a shutdown is not a cancel). */
+  close(): Promise<void>;
+}
 
 /**
  * The job queue: FIFO, `concurrency` jobs at a time, each a state machine
  * queued -> running -> done | failed | cancelled (failed/cancelled -> queued on retry).
  * Every accepted job is in the store before enqueue() resolves.
  */
-export class JobQueue {
+export class JobQueue implements Jobs {
   private readonly jobs = new Map<string, JobRecord>();
   private readonly byKey = new Map<string, string>();
   private order: string[] = [];
@@ -166,6 +195,7 @@ export class JobQueue {
       attempts: 0,
       ...(opts.watchId !== undefined ? { watchId: opts.watchId } : {}),
       ...(opts.key !== undefined ? { key: opts.key } : {}),
+      ...(opts.imageId !== undefined ? { imageId: opts.imageId } : {}),
       maxAttempts: Math.max(1, opts.maxAttempts ?? this.opts.maxAttempts ?? 1),
     };
     this.jobs.set(rec.id, rec);
@@ -178,8 +208,8 @@ export class JobQueue {
       throw err;
     }
     this.order.push(rec.id);
-    this.emit({ type: 'state', jobId: rec.id, state: 'queued' });
     const accepted = toJobInfo(rec); // as accepted: pump() may start it right away
+    this.emit({ type: 'state', jobId: rec.id, state: 'queued', job: accepted });
     this.pump();
     return { job: accepted, duplicate: false };
   }
@@ -386,17 +416,11 @@ export class JobQueue {
     }
   }
 
-  /** Keep the loss curve at most MAX_LOSS_POINTS long by halving its density when full. */
+  /** The curve in JobInfo, thinned by the contract's one rule (addLossPoint). */
   private recordLoss(rec: JobRecord, step: number, loss: number, lr: number): void {
     let s = this.lossStride.get(rec.id);
     if (!s) this.lossStride.set(rec.id, (s = { n: 0, stride: 1 }));
-    if (s.n++ % s.stride !== 0) return;
-    const pts = (rec.loss ??= []);
-    pts.push({ step, loss, lr });
-    if (pts.length > MAX_LOSS_POINTS) {
-      rec.loss = pts.filter((_, i) => i % 2 === 0);
-      s.stride *= 2;
-    }
+    rec.loss = addLossPoint(rec.loss ?? [], { step, loss, lr }, s);
   }
 
   private async transition(rec: JobRecord, to: JobState, extra: Pick<JobRecord, 'error'> = {}): Promise<void> {
@@ -409,7 +433,7 @@ export class JobQueue {
       delete rec.finishedAt;
       delete rec.progress;
     }
-    this.emit({ type: 'state', jobId: rec.id, state: to, ...(rec.error && to !== 'running' ? { error: rec.error } : {}) });
+    this.emit({ type: 'state', jobId: rec.id, state: to, ...(rec.error && to !== 'running' ? { error: rec.error } : {}), job: toJobInfo(rec) });
     try {
       await this.opts.store.put(rec);
     } catch (err) {

@@ -1,7 +1,7 @@
 // The presets block of StudioApi, for the service to compose.
 import type { StudioApi } from '../contract/api';
 import type { FormatSpec, ImageOutput, Preset, PresetOutput, PresetSummary, SizeSpec } from '../contract/presets';
-import { COLOUR_LABEL } from './colour';
+import { COLOUR_LABEL } from '../imaging/render/colour';
 import { createPresetStore, type PresetStore } from './store';
 
 export type PresetsApi = Pick<StudioApi, 'presets.list' | 'presets.get' | 'presets.save' | 'presets.delete' | 'presets.import' | 'presets.export'>;

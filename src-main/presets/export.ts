@@ -8,15 +8,17 @@ import { StudioError } from '../contract/errors';
 import type { FloatImage } from '../contract/image';
 import type { ImageOutput, Preset, SidecarOutput } from '../contract/presets';
 import type { ImageMeta } from '../imaging';
-import { COLOUR_LABEL, iccColourSpace, iccDescription, profileBytes } from './colour';
-import { exifFromTiff } from './exif-blob';
+import { COLOUR_LABEL, profileBytes } from '../imaging/render/colour';
+import { iccColourSpace, iccDescription } from '../metadata/icc';
+import { exifFromTiff } from '../metadata/exif';
 import { renderFileBase, renderSubfolder, type NamingContext } from './naming';
-import { placeNewBuffer, placeNewFile, wouldSkip, writeDurable, type PlacementLog, type PlaceOptions } from './place';
-import { carrierPng, channelsOf, toRaster16 } from './raster';
-import { EXTENSION, outputBitDepth, renderOutput, type RenderSource } from './render';
+import { writeNewFileDurable } from '../base/durable';
+import { placeNewBuffer, placeNewFile, wouldSkip, type PlacementLog, type PlaceOptions } from './place';
+import { carrierPng, channelsOf, toRaster16 } from '../imaging/render/raster';
+import { EXTENSION, outputBitDepth, renderOutput, type RenderSource } from '../imaging/render/deliverable';
 import { provenanceJson, provenanceXmp, type Provenance, type ProvenanceOutput } from './sidecar';
-import { targetSize } from './sizing';
-import { writeTiffExif } from './tiff-exif';
+import { targetSize } from '../imaging/render/sizing';
+import { writeTiffExif } from '../metadata/tiff-exif';
 import { parsePreset } from './validate';
 
 export type ExportMeta = Pick<ImageMeta, 'format' | 'bitDepth'> & Partial<Pick<ImageMeta, 'width' | 'height' | 'icc' | 'exif' | 'xmp' | 'density'>>;
@@ -176,7 +178,7 @@ export async function exportWithPreset(src: ExportSource, presetIn: Preset, opts
       if (!(await wouldSkip(place))) {
         const r = await renderOutput(rs, out);
         const file = await placeNewFile(place, async (tmp) => {
-          await writeDurable(tmp, r.buffer);
+          await writeNewFileDurable(tmp, r.buffer);
           if (r.tiffExif) {
             try {
               await writeTiffExif(tmp, r.tiffExif);

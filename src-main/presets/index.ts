@@ -4,4 +4,4 @@ export { createPresetStore, presetsInText, PRESETS_FILE, type PresetEntry, type 
 export { createPresetsApi, describeOutput, summarize, type PresetsApi, type PresetsApiDeps } from './api';
 export { parsePreset, migratePreset, slugify } from './validate';
 export { renderFileBase, renderSubfolder, type NamingContext } from './naming';
-export { targetSize, printPixels } from './sizing';
+export { targetSize, printPixels } from '../imaging/render/sizing';

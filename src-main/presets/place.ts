@@ -7,21 +7,12 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { isSameFile } from '../imaging';
+import { writeNewFileDurable } from '../base/durable';
+import { isSameFile } from '../base/paths';
 
 function tempBeside(dir: string, base: string, ext: string): string {
   // Keep the real extension last: ExifTool decides the file type from it.
   return path.join(dir, `.${base.slice(0, 60)}.${randomBytes(5).toString('hex')}.tmp${ext}`);
-}
-
-export async function writeDurable(file: string, data: Buffer | string): Promise<void> {
-  const fh = await fs.open(file, 'wx');
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }
 
 const exists = (p: string) =>
@@ -113,5 +104,5 @@ export async function placeNewFile(o: PlaceOptions, fill: (tempPath: string) => 
 
 /** Same, for in-memory content. */
 export function placeNewBuffer(o: PlaceOptions, data: Buffer | string): Promise<string | undefined> {
-  return placeNewFile(o, (tmp) => writeDurable(tmp, data));
+  return placeNewFile(o, (tmp) => writeNewFileDurable(tmp, data));
 }

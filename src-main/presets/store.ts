@@ -1,13 +1,14 @@
 // Presets owned by main: built-ins (read-only JSON files in resources/presets/builtin) and the
-// user's presets in <dataDir>/presets.json (validated on load, written atomically). Every change
-// re-reads the file under a lock, so two windows or a CLI run do not lose each other's edits
-// within one process; a broken file is kept aside, never silently overwritten.
+// user's presets in <dataDir>/presets.json, a base/json-store (validated on load, written
+// atomically; a damaged file is kept aside and the presets it still holds are used). Every change re-reads the file under a lock, so two windows or a CLI
+// run do not lose each other's edits within one process.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { StudioError } from '../contract/errors';
 import { PRESET_SCHEMA_VERSION, type Preset } from '../contract/presets';
-import { readTextIfExists, writeFileAtomic } from '../imaging';
-import { presetResource } from './resources';
+import { z } from 'zod';
+import { JsonStore } from '../base/json-store';
+import { presetResource } from '../base/resources';
 import { parsePreset } from './validate';
 
 export const PRESETS_FILE = 'presets.json';
@@ -36,9 +37,25 @@ export interface PresetStoreOptions {
   builtinDir?: string;
 }
 
-interface UserFile {
-  version: number;
-  presets: unknown[];
+/** presets.json as stored; each preset is validated (and migrated) on its own by parsePreset. */
+const UserFile = z.object({ version: z.number(), presets: z.array(z.unknown()) });
+type UserFile = { version: number; presets: Preset[] };
+
+/** The presets of a file that parse; the others are named. */
+function readPresets(raw: unknown): { value: UserFile; dropped?: string } | undefined {
+  const doc = UserFile.safeParse(raw);
+  if (!doc.success) return undefined;
+  const presets: Preset[] = [];
+  const bad: string[] = [];
+  for (const p of doc.data.presets) {
+    try {
+      presets.push(parsePreset(p));
+    } catch (err) {
+      bad.push((err as Error).message);
+    }
+  }
+  const value = { version: doc.data.version, presets };
+  return bad.length ? { value, dropped: `${bad.length} preset(s) in ${PRESETS_FILE} are invalid and were left out: ${bad.join('; ')}` } : { value };
 }
 
 async function loadBuiltins(dir: string, warnings: string[]): Promise<Preset[]> {
@@ -89,7 +106,24 @@ export function createPresetStore(dataDir: string, opts: PresetStoreOptions = {}
   const loadWarnings: string[] = [];
   let builtins: Promise<Preset[]> | undefined;
   let queue: Promise<unknown> = Promise.resolve();
-  let asideCopy: string | undefined;
+  const store = new JsonStore<UserFile>({
+    file,
+    // Every preset is checked by readPresets: the whole-file schema only says "a list".
+    schema: UserFile.transform((d, ctx) => {
+      const r = readPresets(d);
+      if (!r || r.dropped) {
+        ctx.addIssue({ code: 'custom', message: r?.dropped ?? 'no "presets" array' });
+        return z.NEVER;
+      }
+      return r.value;
+    }),
+    salvage: readPresets,
+    // No older copy to fall back to: it would bring back presets the user deleted. A damaged file
+    // is salvaged preset by preset instead.
+    backup: false,
+    damagedTag: 'invalid',
+    format: (v) => `${JSON.stringify({ version: PRESET_SCHEMA_VERSION, presets: v.presets }, null, 2)}\n`,
+  });
 
   const getBuiltins = () => (builtins ??= loadBuiltins(builtinDir, loadWarnings));
 
@@ -101,40 +135,14 @@ export function createPresetStore(dataDir: string, opts: PresetStoreOptions = {}
   }
 
   async function readUser(): Promise<Preset[]> {
-    const text = await readTextIfExists(file);
-    if (text === undefined) return [];
-    let raw: UserFile;
-    const bad: string[] = [];
-    const out: Preset[] = [];
-    try {
-      raw = JSON.parse(text) as UserFile;
-      if (!raw || !Array.isArray(raw.presets)) throw new Error('no "presets" array');
-    } catch (err) {
-      await setAside(`${PRESETS_FILE} is damaged (${(err as Error).message})`);
-      return [];
-    }
-    for (const p of raw.presets) {
-      try {
-        out.push(parsePreset(p));
-      } catch (err) {
-        bad.push((err as Error).message);
-      }
-    }
-    if (bad.length) await setAside(`${bad.length} preset(s) in ${PRESETS_FILE} are invalid and were left out: ${bad.join('; ')}`);
-    return out;
-  }
-
-  /** Keeps a copy of a problematic presets.json before anything rewrites it. */
-  async function setAside(message: string): Promise<void> {
-    if (asideCopy) return;
-    asideCopy = `${file}.invalid-${Date.now()}`;
-    await fs.copyFile(file, asideCopy).catch(() => undefined);
-    loadWarnings.push(`${message}; the file was copied to ${asideCopy}`);
+    const r = await store.load();
+    // The same damage is reported once, however often the file is read.
+    if (r.problem && !loadWarnings.includes(r.problem)) loadWarnings.push(r.problem);
+    return r.value?.presets ?? [];
   }
 
   async function writeUser(presets: Preset[]): Promise<void> {
-    await fs.mkdir(dataDir, { recursive: true });
-    await writeFileAtomic(file, `${JSON.stringify({ version: PRESET_SCHEMA_VERSION, presets }, null, 2)}\n`);
+    await store.save({ version: PRESET_SCHEMA_VERSION, presets });
   }
 
   async function all(): Promise<PresetEntry[]> {

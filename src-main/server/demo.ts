@@ -2,10 +2,10 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import sharp from 'sharp';
 import { StudioError } from '../contract/errors';
 import { MethodId, QualityPreset } from '../contract/enhance';
 import type { JobInfo } from '../contract/jobs';
+import { cropToPng, probeImage } from '../imaging';
 import { readBody, requireMediaType } from './body';
 import type { ServerCore } from './core';
 import { BASE_HEADERS, sendOk } from './respond';
@@ -86,14 +86,9 @@ export function createDemoRoute(core: ServerCore, opts: DemoOptions) {
       throw new StudioError('E_MODEL_NOT_FOUND', `unknown method '${wanted}'`);
     }
 
-    let meta;
-    try {
-      meta = await sharp(bytes, { autoOrient: true }).metadata();
-    } catch (err) {
-      throw new StudioError('E_CORRUPT_IMAGE', `cannot read the JPEG: ${err instanceof Error ? err.message : String(err)}`);
-    }
-    const width = meta.autoOrient?.width ?? meta.width ?? 0;
-    const height = meta.autoOrient?.height ?? meta.height ?? 0;
+    // The same admission as every other door: file size and input pixels from the header, before
+    // anything is decoded (a small progressive JPEG can declare a huge picture).
+    const { width, height } = await core.admitImage(bytes);
     const cw = Math.min(side, width);
     const ch = Math.min(side, height);
     const crop = { x: Math.floor(Math.random() * (width - cw + 1)), y: Math.floor(Math.random() * (height - ch + 1)), width: cw, height: ch };
@@ -102,7 +97,7 @@ export function createDemoRoute(core: ServerCore, opts: DemoOptions) {
     await mkdir(dir, { recursive: true });
     try {
       const input = path.join(dir, 'crop.png');
-      await sharp(bytes, { autoOrient: true }).extract({ left: crop.x, top: crop.y, width: cw, height: ch }).png().toFile(input);
+      await cropToPng(bytes, crop, input);
       const job = await core.api['jobs.enqueue']({
         input,
         method: wanted,
@@ -120,7 +115,7 @@ export function createDemoRoute(core: ServerCore, opts: DemoOptions) {
       const outFile = done.outputs[0];
       if (!outFile) throw new StudioError('E_INTERNAL', 'the demo job produced no output');
       const png = await readFile(outFile);
-      const outMeta = await sharp(png).metadata();
+      const outMeta = await probeImage(png);
       const info = { method: wanted, scale, crop, width: outMeta.width ?? 0, height: outMeta.height ?? 0, jobId: job.id };
       if (query.get('base64') === '1' || query.get('base64') === 'true') {
         sendOk(res, { ...info, mime: 'image/png', base64: png.toString('base64') });

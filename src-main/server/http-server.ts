@@ -10,6 +10,7 @@ import { HostCheck } from './host-check';
 import type { MediaKind } from '../contract/bridge';
 import { MEDIA_KINDS } from '../contract/media';
 import { createMediaRoute } from './media';
+import { mediaSourceOf, MediaService } from '../service/media';
 import { PathGuard } from './path-guard';
 import { RouteError, refuseBody, sendError } from './respond';
 import { createStaticRoute } from './static';
@@ -60,7 +61,8 @@ export async function startStudioServer(opts: StudioServerOptions): Promise<Stud
   const events = createEventsRoute(core);
   const handleUpload = createUploadRoute(core, limitBytes);
   const handleDemo = createDemoRoute(core, { dataDir: opts.dataDir, limitBytes, timeoutMs: opts.demoTimeoutMs });
-  const handleMedia = createMediaRoute({ api: core.api, guard });
+  const media = core.media ?? new MediaService(mediaSourceOf(core.api, () => guard.roots));
+  const handleMedia = createMediaRoute({ media, guard });
   const handleStatic = createStaticRoute(opts.staticDir);
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {

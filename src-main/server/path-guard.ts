@@ -1,13 +1,17 @@
-import { realpathSync } from 'node:fs';
 import path from 'node:path';
+import type { z } from 'zod';
+import { isWithinRoots, realPathOf } from '../base/paths';
 import { StudioError } from '../contract/errors';
+import { isOpaqueSchema, isPathSchema } from '../contract/paths';
 
 // Over HTTP any local page could try to make the studio read or write arbitrary files, so every
 // path a call carries must lie inside the studio's own folders (or folders the user allowed
 // with --allow-dir). Symlinks are resolved first: a link inside the data dir pointing out of it
-// does not get through.
+// does not get through. Where paths are is read from the method's argument schema (contract/
+// paths.ts marks them); only payloads the contract leaves opaque (a preset document) are scanned
+// whole, by key names and absolute-looking strings.
 
-/** Keys whose string values are paths in any contract payload (present and future domains). */
+/** Keys whose string values are paths in an opaque payload. */
 const PATH_KEYS = new Set([
   'path', 'paths', 'input', 'inputs', 'dir', 'dirs', 'folder', 'folders', 'source', 'sources',
   'destination', 'kernel_path', 'root', 'file', 'files', 'image', 'output',
@@ -19,23 +23,6 @@ function isPathKey(key: string): boolean {
   return PATH_KEYS.has(key) || PATH_SUFFIX.test(key);
 }
 
-/** Real path of `p`, resolving symlinks of the part that exists (outputs may not exist yet). */
-function realish(p: string): string {
-  const abs = path.resolve(p);
-  let head = abs;
-  const tail: string[] = [];
-  for (;;) {
-    try {
-      return path.join(realpathSync.native(head), ...tail.reverse());
-    } catch {
-      const parent = path.dirname(head);
-      if (parent === head) return abs;
-      tail.push(path.basename(head));
-      head = parent;
-    }
-  }
-}
-
 function isAbsoluteAnywhere(s: string): boolean {
   return path.isAbsolute(s) || /^[a-zA-Z]:[\\/]/.test(s) || s.startsWith('\\\\') || s.startsWith('~');
 }
@@ -43,13 +30,11 @@ function isAbsoluteAnywhere(s: string): boolean {
 export class PathGuard {
   readonly roots: string[];
   constructor(roots: string[]) {
-    this.roots = roots.map(realish);
+    this.roots = roots.map(realPathOf);
   }
 
   isAllowed(p: string): boolean {
-    if (p.includes('\0') || !path.isAbsolute(p)) return false;
-    const real = realish(p);
-    return this.roots.some((root) => real === root || real.startsWith(root.endsWith(path.sep) ? root : root + path.sep));
+    return isWithinRoots(p, this.roots);
   }
 
   /** Throws E_PATH_NOT_ALLOWED unless `p` is inside one of the roots. */
@@ -60,9 +45,22 @@ export class PathGuard {
   }
 
   /**
-   * Checks every path in a call's arguments: any absolute-looking string, and any string under
-   * a path-like key (relative paths mean nothing to a server, so they are refused too).
-   * `pathMethod` marks methods whose bare string arguments are paths (library.addPaths).
+   * Checks every path in a call's (parsed) arguments: the values the schema marks as paths, and
+   * everything inside values it marks opaque (see checkArgs).
+   */
+  checkCall(schema: z.ZodType, value: unknown): void {
+    walk(schema, value, 0, {
+      path: (p) => {
+        if (p.length > 0) this.check(p);
+      },
+      opaque: (v) => this.checkArgs([v], false),
+    });
+  }
+
+  /**
+   * Scans a payload of unknown shape: any absolute-looking string, and any string under a
+   * path-like key (relative paths mean nothing to a server, so they are refused too).
+   * `pathMethod`: bare string arguments are paths.
    */
   checkArgs(args: readonly unknown[], pathMethod: boolean): void {
     const visit = (v: unknown, key: string | undefined, depth: number): void => {
@@ -91,5 +89,75 @@ export class PathGuard {
       }
     };
     for (const a of args) visit(a, undefined, 0);
+  }
+}
+
+interface Visitor {
+  path(p: string): void;
+  opaque(value: unknown): void;
+}
+
+/** zod 4's definition of a schema (the parts walked here). */
+interface Def {
+  type: string;
+  shape?: Record<string, z.ZodType>;
+  element?: z.ZodType;
+  items?: z.ZodType[];
+  rest?: z.ZodType | null;
+  innerType?: z.ZodType;
+  options?: z.ZodType[];
+  in?: z.ZodType;
+  valueType?: z.ZodType;
+  left?: z.ZodType;
+  right?: z.ZodType;
+  getter?: () => z.ZodType;
+}
+
+const defOf = (s: z.ZodType) => (s as unknown as { _zod: { def: Def } })._zod.def;
+
+/** Visits the values of `value` that `schema` marks as paths or opaque. */
+function walk(schema: z.ZodType, value: unknown, depth: number, v: Visitor): void {
+  if (depth > 32 || value === undefined || value === null) return;
+  if (isPathSchema(schema)) {
+    if (typeof value === 'string') v.path(value);
+    return;
+  }
+  if (isOpaqueSchema(schema)) {
+    v.opaque(value);
+    return;
+  }
+  const d = defOf(schema);
+  switch (d.type) {
+    case 'object':
+      if (value && typeof value === 'object') for (const [k, s] of Object.entries(d.shape ?? {})) walk(s, (value as Record<string, unknown>)[k], depth + 1, v);
+      return;
+    case 'array':
+      if (Array.isArray(value) && d.element) for (const x of value) walk(d.element, x, depth + 1, v);
+      return;
+    case 'tuple':
+      if (Array.isArray(value)) value.forEach((x, i) => {
+        const s = d.items?.[i] ?? d.rest;
+        if (s) walk(s, x, depth + 1, v);
+      });
+      return;
+    case 'record':
+      if (value && typeof value === 'object' && d.valueType) for (const x of Object.values(value)) walk(d.valueType, x, depth + 1, v);
+      return;
+    case 'union':
+      // Every option the value fits (a discriminated union's one, a plain union's any).
+      for (const o of d.options ?? []) if (o.safeParse(value).success) walk(o, value, depth + 1, v);
+      return;
+    case 'intersection':
+      if (d.left) walk(d.left, value, depth + 1, v);
+      if (d.right) walk(d.right, value, depth + 1, v);
+      return;
+    case 'pipe':
+      if (d.in) walk(d.in, value, depth + 1, v);
+      return;
+    case 'lazy':
+      if (d.getter) walk(d.getter(), value, depth + 1, v);
+      return;
+    default:
+      if (d.innerType) walk(d.innerType, value, depth + 1, v); // optional, nullable, default, readonly...
   }
 }

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { StudioError, toErrorPayload, type ErrorCode, type ErrorPayload } from '../contract/errors';
+import { httpStatusOf, StudioError, toErrorPayload, type ErrorCode, type ErrorPayload } from '../contract/errors';
 
 /** A coded error whose HTTP status is not the code's usual one (405 for a wrong verb). */
 export class RouteError extends StudioError {
@@ -8,35 +8,8 @@ export class RouteError extends StudioError {
   }
 }
 
-// HTTP status for each error code; codes added later fall back by their name (…_INVALID -> 400)
-// or to 500, so a new code never breaks this table.
-const STATUS: Partial<Record<ErrorCode, number>> = {
-  E_INVALID_ARGUMENT: 400,
-  E_CONFIG_INVALID: 400,
-  E_PRESET_INVALID: 400,
-  E_DATASET_INVALID: 400,
-  E_EMPTY_FILE: 422,
-  E_UNSUPPORTED_FORMAT: 422,
-  E_CORRUPT_IMAGE: 422,
-  E_INPUT_TOO_LARGE: 422,
-  E_OUTPUT_TOO_LARGE: 422,
-  E_FILE_TOO_LARGE: 413,
-  E_PAYLOAD_TOO_LARGE: 413,
-  E_UNSUPPORTED_MEDIA_TYPE: 415,
-  E_NOT_FOUND: 404,
-  E_FILE_NOT_FOUND: 404,
-  E_MODEL_NOT_FOUND: 404,
-  E_WATCH_SOURCE_MISSING: 404,
-  E_PATH_NOT_ALLOWED: 403,
-  E_FORBIDDEN_SENDER: 403,
-  E_WOULD_OVERWRITE: 409,
-  E_CANCELLED: 409,
-  E_BACKEND_UNAVAILABLE: 503,
-};
-
-export function statusOf(code: ErrorCode): number {
-  return STATUS[code] ?? (code.endsWith('_INVALID') ? 400 : 500);
-}
+/** The HTTP status of a code: the contract's one table (contract/errors). */
+export const statusOf = httpStatusOf;
 
 /** Headers every response carries: nothing may frame us, sniff types or leak referrers. */
 export const BASE_HEADERS: Record<string, string> = {

@@ -2,39 +2,16 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { webTypeOf } from '../base/image-types';
+import { resolveUnder } from '../base/paths';
+import { CONTENT_SECURITY_POLICY } from '../contract/csp';
 import { BASE_HEADERS } from './respond';
 
 // The built renderer (out/renderer). Only files under the root are served: the URL path is
 // decoded once, normalised, and must stay inside the root; dot-files and odd bytes are refused.
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.jpg': 'image/jpeg',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.wasm': 'application/wasm',
-  '.txt': 'text/plain; charset=utf-8',
-};
-
-/** The page's Content-Security-Policy: our own scripts, styles, images and API only. */
-export const CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data: blob:",
-  "connect-src 'self'",
-  "font-src 'self'",
-  "manifest-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** The page's Content-Security-Policy: the studio's one (contract/csp). */
+export const CSP = CONTENT_SECURITY_POLICY;
 
 const NOT_BUILT = `<!doctype html><meta charset="utf-8"><title>Loupe Studio</title>
 <body>
@@ -48,21 +25,7 @@ function sendText(res: ServerResponse, status: number, text: string, type = 'tex
 }
 
 /** Maps a URL path to a file under root, or undefined if it tries to leave it. */
-export function resolveStatic(root: string, urlPath: string): string | undefined {
-  let decoded: string;
-  try {
-    decoded = decodeURIComponent(urlPath);
-  } catch {
-    return undefined;
-  }
-  if (decoded.includes('\0') || decoded.includes('\\')) return undefined;
-  const parts = decoded.split('/').filter((p) => p.length > 0);
-  if (parts.some((p) => p === '..' || p.startsWith('.'))) return undefined;
-  const file = path.resolve(root, ...parts);
-  const rootAbs = path.resolve(root);
-  if (file !== rootAbs && !file.startsWith(rootAbs + path.sep)) return undefined;
-  return file;
-}
+export const resolveStatic = resolveUnder;
 
 export function createStaticRoute(root: string) {
   return async function handleStatic(req: IncomingMessage, res: ServerResponse, urlPath: string): Promise<void> {
@@ -82,12 +45,11 @@ export function createStaticRoute(root: string) {
       return sendText(res, 404, 'not found');
     }
     if (!st.isFile()) return sendText(res, 404, 'not found');
-    const ext = path.extname(file).toLowerCase();
     // Vite puts content hashes in asset names: those can be cached for good; index.html never.
     const immutable = file.includes(`${path.sep}assets${path.sep}`);
     res.writeHead(200, {
       ...BASE_HEADERS,
-      'Content-Type': TYPES[ext] ?? 'application/octet-stream',
+      'Content-Type': webTypeOf(file),
       'Content-Length': st.size,
       'Content-Security-Policy': CSP,
       'Cache-Control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',

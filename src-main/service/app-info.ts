@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packageRoot } from '../base/resources';
 import type { AppInfo, StudioApi } from '../contract/api';
 import type { BackendPreference } from '../contract/enhance';
 import type { WorkerPool } from '../jobs/worker-pool';
@@ -13,23 +13,18 @@ interface PackageInfo {
 
 let pkg: PackageInfo | undefined;
 
-/** Version numbers from the studio's package.json (found upwards from this file; a bundle passes them). */
+/** Version numbers from the studio's package.json (base/resources finds it; a bundle passes them). */
 export function packageInfo(): PackageInfo {
   if (pkg) return pkg;
   pkg = { version: '0.0.0', engineVersion: 'unknown' };
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    const file = path.join(dir, 'package.json');
-    try {
-      const j = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string; dependencies?: Record<string, string> };
-      if (j.name === 'loupe-studio') {
-        pkg = { version: j.version ?? '0.0.0', engineVersion: `tfjs ${j.dependencies?.['@tensorflow/tfjs-core'] ?? 'unknown'}` };
-        break;
-      }
-    } catch {
-      // keep looking upwards
+  const dir = packageRoot();
+  try {
+    if (dir) {
+      const j = JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version?: string; dependencies?: Record<string, string> };
+      pkg = { version: j.version ?? '0.0.0', engineVersion: `tfjs ${j.dependencies?.['@tensorflow/tfjs-core'] ?? 'unknown'}` };
     }
-    dir = path.dirname(dir);
+  } catch {
+    // versions stay unknown
   }
   return pkg;
 }
@@ -41,6 +36,8 @@ export interface AppDeps {
   limits: AppInfo['limits'];
   desktop: boolean;
   version?: Partial<PackageInfo>;
+  /** Recoveries since start, for the user (see AppInfo.notices). */
+  notices?: () => readonly { at: number; message: string }[];
 }
 
 export function createAppApi(deps: AppDeps): Pick<StudioApi, 'app.info' | 'app.backend'> {
@@ -55,6 +52,7 @@ export function createAppApi(deps: AppDeps): Pick<StudioApi, 'app.info' | 'app.b
         outputsDir: deps.settings.get().outputsDir,
         limits: { ...deps.limits },
         desktop: deps.desktop,
+        ...(deps.notices?.().length ? { notices: deps.notices().map((n) => ({ ...n })) } : {}),
       };
     },
     // The engine lives in the worker: it says which backend it can run and which one is active.

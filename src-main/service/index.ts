@@ -2,5 +2,5 @@ export { createStudioService, type StudioService, type StudioServiceOptions, typ
 export { resolveDataDir, dataPaths, type DataPaths } from './data-dir';
 export { EventBus } from './event-bus';
 export { SettingsStore, defaultSettings } from './settings';
-export { Library, safeFileName, IMAGE_EXTENSIONS } from './library';
+export { Library, safeFileName } from './library';
 export { resolveRequest } from './jobs-api';

@@ -5,15 +5,14 @@ import { z } from 'zod';
 import { ImageItem, type StudioApi } from '../contract/api';
 import { StudioError, toErrorPayload } from '../contract/errors';
 import type { StudioEvent } from '../contract/events';
-import { probeImage, writeFileAtomic, type ImageLimits, type ImageMeta } from '../imaging';
-import { readJsonWithBackup, Serial, writeJsonWithBackup } from './json-file';
+import { Serial, writeFileAtomic } from '../base/durable';
+import { imageTypeByFormat, imageTypeOf, IMAGE_EXTENSIONS } from '../base/image-types';
+import { JsonStore, salvageList } from '../base/json-store';
+import { isInside } from '../base/paths';
+import { admitImage, type ImageLimits, type ImageMeta } from '../imaging';
 
 const LibraryFile = z.object({ version: z.literal(1), items: z.array(ImageItem) });
-
-/** File extensions taken when a folder is added. */
-export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.png', '.webp', '.avif', '.tif', '.tiff', '.gif', '.heic', '.heif']);
-
-const EXT_OF: Record<string, string> = { jpeg: 'jpg', png: 'png', webp: 'webp', avif: 'avif', tiff: 'tif', gif: 'gif', heic: 'heic' };
+type LibraryFile = z.infer<typeof LibraryFile>;
 
 export interface LibraryDeps {
   /** library.json */
@@ -37,20 +36,38 @@ export function safeFileName(name: string): string {
  */
 export class Library {
   private items: ImageItem[] = [];
+  /** The same items by id (media requests look photos up per request). */
+  private byId = new Map<string, ImageItem>();
+  private byPath = new Map<string, string>();
   private readonly serial = new Serial();
+  private readonly store: JsonStore<LibraryFile>;
   problem: string | undefined;
 
-  private constructor(private readonly deps: LibraryDeps) {}
+  private constructor(private readonly deps: LibraryDeps) {
+    this.store = new JsonStore({
+      file: deps.indexFile,
+      schema: LibraryFile,
+      salvage: salvageList('items', ImageItem, (items) => ({ version: 1 as const, items })),
+    });
+  }
 
   static async open(deps: LibraryDeps): Promise<Library> {
     const lib = new Library(deps);
-    const r = await readJsonWithBackup(deps.indexFile, (raw) => {
-      const p = LibraryFile.safeParse(raw);
-      return p.success ? p.data : undefined;
-    });
-    lib.items = r.value?.items ?? [];
+    const r = await lib.store.load();
+    lib.setItems(r.value?.items ?? []);
     lib.problem = r.problem;
     return lib;
+  }
+
+  private setItems(items: ImageItem[]): void {
+    this.items = items;
+    this.byId = new Map(items.map((i) => [i.id, i]));
+    this.byPath = new Map(items.map((i) => [path.resolve(i.path), i.id]));
+  }
+
+  /** The id of the library photo at `file`, if it is one. */
+  idOfPath(file: string): string | undefined {
+    return this.byPath.get(path.resolve(file));
   }
 
   list(): ImageItem[] {
@@ -58,7 +75,7 @@ export class Library {
   }
 
   get(id: string): ImageItem | undefined {
-    const i = this.items.find((x) => x.id === id);
+    const i = this.byId.get(id);
     return i ? { ...i } : undefined;
   }
 
@@ -73,7 +90,7 @@ export class Library {
     let firstError: unknown;
     for (const file of files) {
       try {
-        const meta = await probeImage(file, this.deps.limits);
+        const meta = await admitImage(file, this.deps.limits);
         added.push(itemOf(idForPath(file), path.basename(file), file, meta));
       } catch (err) {
         firstError ??= err;
@@ -105,7 +122,7 @@ export class Library {
     const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     let meta: ImageMeta;
     try {
-      meta = await probeImage(buf, this.deps.limits);
+      meta = await admitImage(buf, this.deps.limits);
     } catch (err) {
       const p = toErrorPayload(err);
       throw new StudioError(p.code, `${safeFileName(name)}: ${p.message}`, p.details);
@@ -115,7 +132,7 @@ export class Library {
     const ext = path.extname(clean).toLowerCase();
     const stem = path.basename(clean, path.extname(clean));
     // The stored name's extension follows the content, so a mislabelled upload stays readable.
-    const fileName = `${id}-${stem}.${IMAGE_EXTENSIONS.has(ext) && formatOfExt(ext) === meta.format ? ext.slice(1) : EXT_OF[meta.format]}`;
+    const fileName = `${id}-${stem}${imageTypeOf(ext)?.format === meta.format ? ext : imageTypeByFormat(meta.format).extensions[0]}`;
     const file = path.join(this.deps.folder, fileName);
     await fs.mkdir(this.deps.folder, { recursive: true });
     await writeFileAtomic(file, buf);
@@ -126,7 +143,7 @@ export class Library {
 
   /** Removes an item; a stored upload is deleted, an original elsewhere never is. */
   async remove(id: string): Promise<boolean> {
-    const item = this.items.find((x) => x.id === id);
+    const item = this.byId.get(id);
     if (!item) return false;
     await this.commit((items) => items.splice(items.findIndex((x) => x.id === id), 1));
     if (isInside(item.path, this.deps.folder)) await fs.rm(item.path, { force: true });
@@ -137,19 +154,11 @@ export class Library {
     return this.serial.run(async () => {
       const next = this.items.map((i) => ({ ...i }));
       change(next);
-      await writeJsonWithBackup(this.deps.indexFile, { version: 1, items: next });
-      this.items = next;
+      await this.store.save({ version: 1, items: next });
+      this.setItems(next);
       this.deps.emit({ topic: 'library', items: this.list() });
     });
   }
-}
-
-function formatOfExt(ext: string): string | undefined {
-  const e = ext.slice(1);
-  if (e === 'jpg' || e === 'jpeg' || e === 'jpe') return 'jpeg';
-  if (e === 'tif' || e === 'tiff') return 'tiff';
-  if (e === 'heif') return 'heic';
-  return e;
 }
 
 function idForPath(file: string): string {
@@ -169,11 +178,6 @@ function itemOf(id: string, name: string, file: string, meta: ImageMeta): ImageI
     hasAlpha: meta.hasAlpha,
     bitDepth: meta.bitDepth,
   };
-}
-
-function isInside(file: string, dir: string): boolean {
-  const rel = path.relative(path.resolve(dir), path.resolve(file));
-  return !!rel && !rel.startsWith('..') && !path.isAbsolute(rel);
 }
 
 /** A file as itself; a folder as the images directly inside it (sorted). */

@@ -1,31 +1,38 @@
 import { Settings, type StudioApi } from '../contract/api';
 import { StudioError } from '../contract/errors';
-import { readJsonWithBackup, Serial, writeJsonWithBackup } from './json-file';
+import { Serial } from '../base/durable';
+import { JsonStore } from '../base/json-store';
 
 export function defaultSettings(outputsDir: string): Settings {
   return { backend: 'auto', cacheMaxMB: 2048, outputsDir, defaultFormat: 'same', defaultQuality: 90, concurrency: 1 };
 }
 
-/** Keeps every valid field of a stored object; the rest falls back to defaults. */
-function salvage(raw: unknown, defaults: Settings): Settings | undefined {
+/** Keeps every valid field of a stored object; the rest falls back to defaults (and is named). */
+function salvage(raw: unknown, defaults: Settings): { value: Settings; dropped?: string } | undefined {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
   const out: Settings = { ...defaults };
   const shape = Settings.shape;
+  const reset: string[] = [];
   for (const key of Object.keys(shape) as (keyof Settings)[]) {
-    const r = shape[key].safeParse((raw as Record<string, unknown>)[key]);
+    const v = (raw as Record<string, unknown>)[key];
+    const r = shape[key].safeParse(v);
     if (r.success) (out as Record<string, unknown>)[key] = r.data;
+    else if (v !== undefined) reset.push(key);
   }
-  return out;
+  const unknown = Object.keys(raw).filter((k) => !(k in shape));
+  const parts = [...(reset.length ? [`${reset.join(', ')} had invalid values and were reset to the defaults`] : []), ...(unknown.length ? [`unknown keys ${unknown.join(', ')} were ignored`] : [])];
+  return { value: out, ...(parts.length ? { dropped: parts.join('; ') } : {}) };
 }
 
 /**
- * settings.json: zod-validated on load and on update, written atomically with a .bak of the
- * previous version. A damaged file never stops the studio (valid fields are kept, defaults fill
- * the rest, the damaged copy is kept as settings.json.corrupt).
+ * settings.json: zod-validated on load and on update, through base/json-store (atomic writes,
+ * a .bak of the previous version; a damaged file is kept aside and never stops the studio: the
+ * last good copy, else the valid fields it still holds, else defaults; `problem` says which).
  */
 export class SettingsStore {
   private value: Settings;
   private readonly serial = new Serial();
+  private readonly store: JsonStore<Settings>;
   private readonly listeners = new Set<(s: Settings, prev: Settings) => void>();
   /** What went wrong reading the file, if anything (shown in logs). */
   problem: string | undefined;
@@ -35,12 +42,13 @@ export class SettingsStore {
     private readonly defaults: Settings,
   ) {
     this.value = { ...defaults };
+    this.store = new JsonStore({ file, schema: Settings, salvage: (raw) => salvage(raw, defaults) });
   }
 
   static async open(file: string, defaults: Settings): Promise<SettingsStore> {
     const s = new SettingsStore(file, defaults);
-    const r = await readJsonWithBackup(file, (raw) => salvage(raw, defaults));
-    if (r.value) s.value = r.value;
+    const r = await s.store.load();
+    if (r.value) s.value = { ...defaults, ...r.value };
     if (!s.value.outputsDir) s.value.outputsDir = defaults.outputsDir; // '' would mean "the current folder"
     s.problem = r.problem;
     return s;
@@ -63,7 +71,7 @@ export class SettingsStore {
     return this.serial.run(async () => {
       const prev = this.value;
       const next = Settings.parse({ ...prev, ...parsed.data, outputsDir: parsed.data.outputsDir || prev.outputsDir || this.defaults.outputsDir });
-      await writeJsonWithBackup(this.file, next);
+      await this.store.save(next);
       this.value = next;
       for (const l of this.listeners) l({ ...next }, prev);
       return { ...next };

@@ -2,12 +2,13 @@ import fs from 'node:fs/promises';
 import type { AppInfo, ImageItem, StudioApi } from '../contract/api';
 import { childProcessSpawner } from '../jobs/child-process';
 import { openJournal } from '../jobs/journal';
-import { JobQueue } from '../jobs/queue';
+import { JobQueue, type Jobs } from '../jobs/queue';
 import { MemoryJobStore, type JobStore } from '../jobs/store';
 import { ProcessWorkerHost, type SpawnWorker, type WorkerHost } from '../jobs/worker-host';
 import { stableJobOptions } from '../jobs/worker-protocol';
 import { WorkerPool } from '../jobs/worker-pool';
-import { DEFAULT_LIMITS } from '../imaging';
+import { admitImage, DEFAULT_LIMITS, type ImageMeta } from '../imaging';
+import { MediaService } from './media';
 import { defaultWorkerEntry } from '../worker/entry';
 import { removeOutputLedger } from '../worker/output-ledger';
 import { createAppApi } from './app-info';
@@ -17,8 +18,9 @@ import { createJobsApi } from './jobs-api';
 import { createModelsApi } from './models-api';
 import { createLibraryApi, Library } from './library';
 import { createSettingsApi, defaultSettings, SettingsStore } from './settings';
-import { createWatchApi } from '../watch/api';
-import { createPresetsApi } from '../presets';
+import { createWatches, type WatchApiDeps } from '../watch/api';
+import type { WatchManager } from '../watch/manager';
+import { createPresetStore, createPresetsApi } from '../presets';
 import { createCacheApi } from '../cache';
 
 export type ServiceLimits = AppInfo['limits'];
@@ -49,6 +51,8 @@ export interface StudioServiceOptions {
   version?: { version?: string; engineVersion?: string };
   /** Damaged state files that were recovered, jobs queued again after a crash... */
   onWarning?: (message: string) => void;
+  /** Watched folders of this process: start the saved ones (default), forget finished jobs, hear outcomes. */
+  watch?: Pick<WatchApiDeps, 'autostart' | 'forgetFinished' | 'onFile' | 'watchPresenceMs'>;
 }
 
 /**
@@ -60,7 +64,7 @@ export interface ServiceDeps {
   paths: DataPaths;
   events: EventBus;
   settings: SettingsStore;
-  queue: JobQueue;
+  queue: Jobs;
   workers: WorkerPool;
   library: Library;
   limits: ServiceLimits;
@@ -75,11 +79,21 @@ export interface StudioService extends StudioApi {
   readonly dataDir: string;
   readonly paths: DataPaths;
   readonly events: EventBus;
-  readonly queue: JobQueue;
+  readonly queue: Jobs;
   readonly workers: WorkerPool;
   readonly settingsStore: SettingsStore;
-  /** Uploads (HTTP server, pasted images): not part of the contract map. */
-  readonly library: { addBuffer(name: string, bytes: Uint8Array): Promise<ImageItem> };
+  /** Uploads (HTTP server, pasted images) and lookups by id: not part of the contract map. */
+  readonly library: { addBuffer(name: string, bytes: Uint8Array): Promise<ImageItem>; get(id: string): ImageItem | undefined };
+  /** The watched folders (`studio watch` adds its own, unsaved). */
+  readonly watches: WatchManager;
+  /** Images for the front doors (HTTP /media, studio-media://). */
+  readonly media: MediaService;
+  /** The limits every door checks an image against (input pixels, file size, output pixels). */
+  readonly limits: ServiceLimits;
+  /** Probes image bytes against those limits (coded errors: E_INPUT_TOO_LARGE, E_CORRUPT_IMAGE...). */
+  admitImage(bytes: Uint8Array): Promise<ImageMeta>;
+  /** Folders whose files the studio may show or reveal (outputs, cache, library, the outputs setting). */
+  roots(): readonly string[];
   /** Stops workers and closes the journal; running jobs resume on the next start. */
   dispose(): Promise<void>;
 }
@@ -89,7 +103,15 @@ export async function createStudioService(opts: StudioServiceOptions = {}): Prom
   const paths = dataPaths(dataDir);
   // Every store below writes under it, whichever job store is chosen.
   await fs.mkdir(paths.dataDir, { recursive: true });
-  const warn = opts.onWarning ?? ((m: string) => console.error(`studio: ${m}`));
+  const log = opts.onWarning ?? ((m: string) => console.error(`studio: ${m}`));
+  // Recoveries are logged and kept for app.info, so the interface tells the user once.
+  const notices: { at: number; message: string }[] = [];
+  const notice = (message: string): void => {
+    log(message);
+    notices.push({ at: Date.now() + notices.length / 1000, message });
+    if (notices.length > 50) notices.shift();
+  };
+  const warn = log;
   const limits: ServiceLimits = {
     ...DEFAULT_LIMITS,
     maxUploadMB: opts.limits?.maxFileMB ?? DEFAULT_LIMITS.maxFileMB,
@@ -99,9 +121,12 @@ export async function createStudioService(opts: StudioServiceOptions = {}): Prom
   const disposers: (() => Promise<void> | void)[] = [];
 
   const settings = await SettingsStore.open(paths.settings, defaultSettings(paths.outputs));
-  if (settings.problem) warn(`settings: ${settings.problem}; using the last good values and defaults`);
+  if (settings.problem) notice(`settings: ${settings.problem}`);
   const library = await Library.open({ indexFile: paths.libraryIndex, folder: paths.library, limits, emit: (e) => events.emit(e) });
-  if (library.problem) warn(`library: ${library.problem}; using the last good copy`);
+  if (library.problem) notice(`library: ${library.problem}`);
+  const presetStore = createPresetStore(paths.dataDir);
+  await presetStore.list().catch(() => undefined);
+  for (const w of presetStore.warnings()) notice(`presets: ${w}`);
 
   const concurrency = () => opts.concurrency ?? settings.get().concurrency;
   const createHost =
@@ -128,7 +153,7 @@ export async function createStudioService(opts: StudioServiceOptions = {}): Prom
       ? new MemoryJobStore()
       : opts.jobStore && typeof opts.jobStore === 'object'
         ? opts.jobStore
-        : await openJournal(paths.journal, { onWarning: warn });
+        : await openJournal(paths.journal, { onWarning: notice });
   let queue: JobQueue;
   try {
     queue = await JobQueue.open({
@@ -166,17 +191,21 @@ export async function createStudioService(opts: StudioServiceOptions = {}): Prom
     onDispose: (fn) => disposers.push(fn),
   };
 
+  const watches = createWatches({ ...deps, ...opts.watch, onNotice: notice });
   // One line per domain; each returns exactly its block of the contract.
   const api: StudioApi = {
-    ...createAppApi({ ...deps, version: opts.version }),
+    ...createAppApi({ ...deps, version: opts.version, notices: () => notices }),
     ...createSettingsApi(deps),
     ...createLibraryApi(deps),
     ...createJobsApi(deps),
     ...createModelsApi(deps),
-    ...createWatchApi(deps),
-    ...createPresetsApi(deps),
+    ...watches.api,
+    ...createPresetsApi({ ...deps, store: presetStore }),
     ...createCacheApi(deps),
   };
+
+  const roots = () => [paths.outputs, paths.cache, paths.library, settings.get().outputsDir];
+  const media = new MediaService({ image: (id) => library.get(id), job: (id) => queue.get(id), roots });
 
   let disposed: Promise<void> | undefined;
   return {
@@ -187,7 +216,12 @@ export async function createStudioService(opts: StudioServiceOptions = {}): Prom
     queue,
     workers,
     settingsStore: settings,
-    library: { addBuffer: (name, bytes) => library.addBuffer(name, bytes) },
+    library: { addBuffer: (name, bytes) => library.addBuffer(name, bytes), get: (id) => library.get(id) },
+    watches: watches.manager,
+    media,
+    limits,
+    admitImage: (bytes) => admitImage(bytes, limits),
+    roots,
     dispose: () =>
       (disposed ??= (async () => {
         for (const fn of disposers.reverse()) {

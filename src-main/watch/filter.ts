@@ -1,5 +1,5 @@
 import picomatch from 'picomatch';
-import { isInsideOrSame, relPosix } from './paths';
+import { isInsideOrSame, relPosix } from '../base/paths';
 
 /**
  * Names a photo studio's folders are full of that are never photos to process: partial

@@ -11,7 +11,7 @@ import {
 } from '../contract/watch';
 import { shortHash, stableJson } from './hash';
 import type { WatchJobPort } from './job-port';
-import { isInsideOrSame, normDir } from './paths';
+import { isInsideOrSame, normDir } from '../base/paths';
 import { type WatchFileReport, WatchRunner } from './runner';
 import { WatchStore } from './store';
 
@@ -53,12 +53,15 @@ export class WatchManager {
     let configs: WatchConfig[] = [];
     try {
       configs = await this.store.load();
+      // Some watches could not be read: the others run, the damaged file is kept aside (the store).
+      if (this.store.problem) {
+        this.loadError = this.store.problem;
+        this.deps.onError?.('', new StudioError('E_CONFIG_INVALID', this.store.problem));
+      }
     } catch (err) {
-      // Never silently drop the user's watches: keep the damaged file beside for repair.
+      // Nothing could be read: start without watches; the store kept the damaged file.
       this.loadError = (err as Error).message;
-      const aside = `${this.store.file}.damaged-${Date.now()}`;
-      await fs.rename(this.store.file, aside).catch(() => undefined);
-      this.deps.onError?.('', new StudioError('E_CONFIG_INVALID', `${this.loadError}; kept as ${aside}`));
+      this.deps.onError?.('', err);
     }
     for (const c of configs) {
       const r = this.makeRunner(c);

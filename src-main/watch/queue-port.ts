@@ -1,4 +1,4 @@
-import type { JobQueue } from '../jobs/queue';
+import type { Jobs } from '../jobs/queue';
 import type { WatchJobPort } from './job-port';
 
 /**
@@ -6,7 +6,7 @@ import type { WatchJobPort } from './job-port';
  * `forgetFinished`: drop jobs once the watch journal has their outcome (headless runs; the
  * app keeps them for its queue view).
  */
-export function queuePort(queue: JobQueue, opts: { forgetFinished?: boolean } = {}): WatchJobPort {
+export function queuePort(queue: Jobs, opts: { forgetFinished?: boolean } = {}): WatchJobPort {
   return {
     enqueue: (request, o) => queue.enqueue(request, o),
     get: async (id) => queue.find(id),

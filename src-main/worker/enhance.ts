@@ -7,7 +7,7 @@ import { classicalKernel } from '../engine/classical';
 import { blendDetail, hallucinationMap } from '../engine/detail';
 import { getUpscaler } from '../engine/registry';
 import type { ModelStore, UpscaleContext, Upscaler } from '../engine/upscaler';
-import { checkOutputSize, decodeImage, encodeImage, encodeSamples, outputDepth, probeImage, writeOutput, type ImageMeta } from '../imaging';
+import { admitImage, decodeImage, encodeImage, encodeSamples, outputDepth, writeOutput, type ImageMeta } from '../imaging';
 import type { WorkerJobEvent, WorkerJobResult, WorkerRunOptions } from '../jobs/worker-protocol';
 import { createPresetStore, exportWithPreset, type PresetEntry } from '../presets';
 import { placeNewBuffer } from '../presets/place';
@@ -45,8 +45,7 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
   const presets = await resolvePresets(req.exportPresets, options);
 
   progress.progress('decode', 0, 1);
-  const head = await probeImage(input, limits);
-  checkOutputSize(head.width, head.height, req.scale, limits);
+  const head = await admitImage(input, limits ?? {}, req.scale);
   throwIfCancelled(signal);
   const format = req.output?.format ?? sameFamilyFormat(head.format);
   const dir = path.resolve(req.output?.dir ?? options.outputsDir);

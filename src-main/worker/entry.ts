@@ -1,9 +1,11 @@
-import { fileURLToPath } from 'node:url';
+import { builtFile } from '../base/resources';
 
 /**
- * The worker process's entry file in this source tree (run through tsx). A bundled app passes
- * its own built file instead; nothing heavy is imported here.
+ * The engine process's built entry (out/main/worker.js, made by scripts/build-main.mjs: the same
+ * bundle for the CLI, the server and the desktop app). No TypeScript is compiled at run time.
  */
 export function defaultWorkerEntry(): string {
-  return fileURLToPath(new URL('./main.ts', import.meta.url));
+  const file = builtFile('main', 'worker.js');
+  if (!file) throw new Error('the studio engine is not built: run `npm run build:main`');
+  return file;
 }

@@ -1,4 +1,4 @@
-import { parseExif, TAG } from '../presets/exif-blob';
+import { parseExif, TAG } from '../metadata/exif';
 
 const LENS_MODEL = 0xa434;
 const ISO_SPEED = 0x8827;

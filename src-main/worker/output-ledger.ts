@@ -11,8 +11,9 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { isSameFile, readTextIfExists } from '../imaging';
-import { syncDir } from '../jobs/durable';
+import { JsonlLog, replayLines } from '../base/jsonl-log';
+import { readTextIfExists } from '../base/durable';
+import { isSameFile } from '../base/paths';
 import type { PlacementLog } from '../presets/place';
 
 const Entry = z.discriminatedUnion('op', [
@@ -20,6 +21,13 @@ const Entry = z.discriminatedUnion('op', [
   z.object({ op: z.literal('file'), path: z.string(), tmp: z.string().optional(), dev: z.string(), ino: z.string(), size: z.number() }),
 ]);
 type Entry = z.infer<typeof Entry>;
+
+const CODEC = {
+  parse: (raw: unknown) => {
+    const r = Entry.safeParse(raw);
+    return r.success ? r.data : undefined;
+  },
+};
 
 /** The host's side: the job is recorded done, its ledger is no longer needed. */
 export async function removeOutputLedger(dataDir: string, jobId: string): Promise<void> {
@@ -66,20 +74,6 @@ async function removeEntries(entries: readonly Entry[], protect: readonly string
   return removed.filter((p, i) => removed.indexOf(p) === i);
 }
 
-function parse(text: string): Entry[] {
-  const out: Entry[] = [];
-  for (const row of text.split('\n')) {
-    if (!row.trim()) continue;
-    try {
-      const r = Entry.safeParse(JSON.parse(row));
-      if (r.success) out.push(r.data);
-    } catch {
-      // a torn last line: the process died mid-append, before that file's link
-    }
-  }
-  return out;
-}
-
 /**
  * Before a job runs: if an earlier attempt of it left a ledger, remove the files it names (never
  * one of `protect`), then the ledger. Returns what was removed (visible, not temporary, files).
@@ -87,7 +81,8 @@ function parse(text: string): Entry[] {
 export async function undoEarlierAttempt(file: string, protect: readonly string[]): Promise<string[]> {
   const text = await readTextIfExists(file);
   if (text === undefined) return [];
-  const entries = parse(text);
+  // A torn last line: the process died mid-append, before that file's link.
+  const entries = (await replayLines(text, CODEC, file)).records;
   const removed = await removeEntries(entries, protect);
   await fs.rm(file, { force: true });
   const placed = new Set(entries.flatMap((e) => (e.op === 'file' ? [e.path] : [])));
@@ -100,13 +95,15 @@ export async function undoEarlierAttempt(file: string, protect: readonly string[
  */
 export class OutputLedger implements PlacementLog {
   private readonly entries: Entry[] = [];
-  private fh: fs.FileHandle | undefined;
-  private chain: Promise<void> = Promise.resolve();
+  private readonly log: JsonlLog<Entry> | undefined;
 
   constructor(
     readonly file: string | undefined,
     private readonly protect: readonly string[],
-  ) {}
+  ) {
+    // Opened with the first entry: most jobs that never place a file leave no ledger.
+    this.log = file ? new JsonlLog<Entry>({ file, codec: CODEC, lazy: true }) : undefined;
+  }
 
   temp(tmp: string): Promise<void> {
     // Not fsynced: a killed process's writes survive in the OS; only a power loss could lose
@@ -125,7 +122,7 @@ export class OutputLedger implements PlacementLog {
 
   /** Remove everything this attempt recorded, then the ledger (a handled failure or a cancel). */
   async undo(): Promise<string[]> {
-    await this.chain.catch(() => undefined);
+    await this.close();
     const removed = await removeEntries(this.entries, this.protect);
     await this.discard();
     return removed;
@@ -136,9 +133,7 @@ export class OutputLedger implements PlacementLog {
    * state is durable (removeOutputLedger), so a crash before that still redoes the job cleanly.
    */
   async close(): Promise<void> {
-    await this.chain.catch(() => undefined);
-    await this.fh?.close().catch(() => undefined);
-    this.fh = undefined;
+    await this.log?.close();
   }
 
   /** Nothing of this attempt stays: close and delete the ledger. */
@@ -154,18 +149,6 @@ export class OutputLedger implements PlacementLog {
 
   private append(e: Entry, durable: boolean): Promise<void> {
     this.entries.push(e);
-    if (!this.file) return Promise.resolve();
-    const file = this.file;
-    const next = this.chain.then(async () => {
-      if (!this.fh) {
-        await fs.mkdir(path.dirname(file), { recursive: true });
-        this.fh = await fs.open(file, 'a');
-        await syncDir(path.dirname(file)); // the ledger's own name must outlive a power loss too
-      }
-      await this.fh.write(`${JSON.stringify(e)}\n`);
-      if (durable) await this.fh.datasync();
-    });
-    this.chain = next.catch(() => undefined);
-    return next;
+    return this.log ? this.log.append(JSON.stringify(e), durable) : Promise.resolve();
   }
 }

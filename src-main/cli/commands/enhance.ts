@@ -14,7 +14,7 @@ import { StudioError, toErrorPayload, type ErrorPayload } from '../../contract/e
 import type { JobEvent, JobInfo } from '../../contract/jobs';
 import { writeOutput } from '../../imaging';
 import { createStudioService, type StudioService } from '../../service';
-import { IMAGE_EXTENSIONS } from '../../service/library';
+import { IMAGE_EXTENSIONS, imageTypeOf } from '../../base/image-types';
 import { parseChoice, parseCommandLine, parseNumber, usageError } from '../args';
 import { readEnhanceConfig, type EnhanceConfig } from '../enhance-config';
 import type { Command } from '../main';
@@ -86,16 +86,6 @@ export interface EnhancePlan {
 
 const BACKEND_CHOICES: readonly BackendPreference[] = ['auto', ...BackendName.options];
 
-const EXT_FORMAT: Record<string, OutputFormat> = {
-  '.jpg': 'jpeg',
-  '.jpeg': 'jpeg',
-  '.png': 'png',
-  '.webp': 'webp',
-  '.avif': 'avif',
-  '.tif': 'tiff',
-  '.tiff': 'tiff',
-};
-
 /** Images directly in a folder (or below it with `recursive`), sorted; hidden files skipped. */
 async function imagesIn(dir: string, recursive: boolean): Promise<string[]> {
   const out: string[] = [];
@@ -150,7 +140,7 @@ export async function planEnhance(argv: string[]): Promise<EnhancePlan> {
     else warnings.push(`config: "output" ignored (${inputs.length} photos; it names one file)`);
   }
   let format = parseChoice('format', v.format, OutputFormat.options);
-  if (!format && outputFile) format = EXT_FORMAT[path.extname(outputFile).toLowerCase()];
+  if (!format && outputFile) format = OutputFormat.safeParse(imageTypeOf(outputFile)?.format).data;
 
   // ZSSR keys only mean something to methods that train on the photo.
   let zssr: ZssrConfig | undefined;
@@ -211,8 +201,6 @@ function seconds(ms: number): string {
   return `${(ms / 1000).toFixed(1)} s`;
 }
 
-const MIME: Record<string, string> = { '.jpg': 'image/jpeg', '.jpeg': 'image/jpeg', '.png': 'image/png', '.webp': 'image/webp', '.avif': 'image/avif', '.tif': 'image/tiff', '.tiff': 'image/tiff' };
-
 /** config.json `output` and `base64`: move the one output to its named file, write data URLs. */
 async function finishOutputs(plan: EnhancePlan, item: Item, outputs: string[]): Promise<string[]> {
   let files = outputs;
@@ -225,7 +213,7 @@ async function finishOutputs(plan: EnhancePlan, item: Item, outputs: string[]): 
   if (plan.config?.base64) {
     const extra: string[] = [];
     for (const f of files) {
-      const mime = MIME[path.extname(f).toLowerCase()] ?? 'application/octet-stream';
+      const mime = imageTypeOf(f)?.mime ?? 'application/octet-stream';
       const b64 = `${f}.b64`;
       await writeOutput(b64, Buffer.from(`data:${mime};base64,${(await fs.readFile(f)).toString('base64')}\n`), {
         inputPath: item.input,

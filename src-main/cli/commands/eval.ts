@@ -8,12 +8,12 @@ import { StudioError } from '../../contract/errors';
 import { halfPlane, makeLowRes } from '../../engine/classical';
 import { getUpscaler } from '../../engine/registry';
 import type { UpscaleContext } from '../../engine/upscaler';
+import { hasImageExtension } from '../../base/image-types';
 import { decodeImage, encodeImage, writeOutput } from '../../imaging';
 import { niqeImage, readNiqeModel, srMetrics, type NiqeModel } from '../../metrics';
 import { resourcesDir } from '../../presets/resources';
 import type { Command } from '../main';
 
-const IMAGE_EXT = new Set(['.png', '.jpg', '.jpeg', '.tif', '.tiff', '.webp', '.bmp', '.avif', '.gif']);
 
 /** Full-reference metrics need the ground truth; NIQE scores an image alone (lower is better). */
 export const METRICS = ['psnr', 'ssim', 'niqe'] as const;
@@ -68,7 +68,7 @@ export async function listImages(inputs: string[]): Promise<string[]> {
       throw new StudioError('E_FILE_NOT_FOUND', `no such file or folder: ${p}`, { path: p });
     }
     if (st.isDirectory()) {
-      const names = (await fs.readdir(p)).filter((n) => IMAGE_EXT.has(path.extname(n).toLowerCase())).sort();
+      const names = (await fs.readdir(p)).filter(hasImageExtension).sort();
       files.push(...names.map((n) => path.join(p, n)));
     } else files.push(p);
   }

@@ -3,7 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { StudioError } from '../../contract/errors';
 import type { Preset } from '../../contract/presets';
-import { writeFileAtomic } from '../../imaging';
+import { writeFileAtomic } from '../../base/durable';
 import { createPresetStore, describeOutput, type PresetStore } from '../../presets';
 import { resolveDataDir } from '../../service/data-dir';
 import { parseCommandLine, usageError } from '../args';

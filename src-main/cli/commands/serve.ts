@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { builtFile } from '../../base/resources';
 import { createStudioService } from '../../service';
 import { startStudioServer } from '../../server';
 import { parseCommandLine, parseNumber, usageError } from '../args';
@@ -32,10 +32,10 @@ Options:
 
 The first line printed is the URL. Stop with Ctrl-C.`;
 
-/** out/renderer beside the sources (or STUDIO_RENDERER_DIR for packaged layouts). */
+/** The built interface, out/renderer (or STUDIO_RENDERER_DIR for packaged layouts). */
 function rendererDir(): string {
   if (process.env.STUDIO_RENDERER_DIR) return path.resolve(process.env.STUDIO_RENDERER_DIR);
-  return fileURLToPath(new URL('../../../out/renderer', import.meta.url));
+  return builtFile('renderer') ?? path.resolve('out', 'renderer');
 }
 
 function openBrowser(url: string): void {
@@ -81,6 +81,8 @@ export const command: Command = {
           api: service,
           events: service.events,
           addUpload: (name, bytes) => service.library.addBuffer(name, bytes),
+          admitImage: (bytes) => service.admitImage(bytes),
+          media: service.media,
         },
         dataDir: service.dataDir,
         staticDir: rendererDir(),

@@ -4,18 +4,11 @@ import path from 'node:path';
 import { OutputFormat, QualityPreset } from '../../contract/enhance';
 import { StudioError } from '../../contract/errors';
 import { WatchSpec, type WatchInfo } from '../../contract/watch';
-import { childProcessSpawner } from '../../jobs/child-process';
 import { openJournal } from '../../jobs/journal';
-import { JobQueue } from '../../jobs/queue';
-import { ProcessWorkerHost } from '../../jobs/worker-host';
-import { WorkerPool } from '../../jobs/worker-pool';
-import { stableJobOptions } from '../../jobs/worker-protocol';
+import { createStudioService } from '../../service';
 import { dataPaths, resolveDataDir } from '../../service/data-dir';
 import { shortHash, stableJson } from '../../watch/hash';
-import { describeReport, WatchManager } from '../../watch/manager';
-import { queuePort } from '../../watch/queue-port';
-import { defaultWorkerEntry } from '../../worker/entry';
-import { removeOutputLedger } from '../../worker/output-ledger';
+import { describeReport } from '../../watch/manager';
 import { parseChoice, parseCommandLine, parseNumber, usageError } from '../args';
 import type { Command } from '../main';
 
@@ -129,48 +122,32 @@ export const command: Command = {
     const paths = dataPaths(dataDir);
     const concurrency = spec.options?.concurrency ?? 1;
 
-    // A self-contained engine for this watch: its own job journal beside the watch journal,
-    // so it can run next to the desktop studio on the same data folder.
-    const store = await openJournal(path.join(paths.watch, id, 'jobs.jsonl'), {
+    // The studio's own engine for this watch (limits, cache size and presets as everywhere),
+    // with its job journal beside the watch journal, so it can run next to the desktop studio
+    // on the same data folder. The app's saved watches are left to the app.
+    const service = await createStudioService({
+      dataDir,
+      jobStore: await openJournal(path.join(paths.watch, id, 'jobs.jsonl'), { onWarning: (m) => console.error(`${stamp()} ${m}`) }),
+      concurrency,
+      settingsDefaults: false,
       onWarning: (m) => console.error(`${stamp()} ${m}`),
+      watch: { autostart: false, forgetFinished: true, onFile: (r) => console.log(`${stamp()} ${describeReport(r)}`) },
     });
-    const pool = new WorkerPool({
-      size: concurrency,
-      createHost: () => new ProcessWorkerHost(childProcessSpawner({ entry: defaultWorkerEntry() })),
-      runOptions: (job) => ({
-        outputsDir: recipe.outDir,
-        cacheDir: paths.cache,
-        dataDir: paths.dataDir,
-        presetsDir: paths.presets,
-        attempt: job.attempts ?? 1,
-        job: stableJobOptions(job), // same {date}/{seq} names and a clean redo after a crash
-      }),
-    });
-    pool.onLifecycle((e) => {
+    service.workers.onLifecycle((e) => {
       if (e.type === 'crash') console.error(`${stamp()} engine process ${e.pid ?? '?'} stopped: ${e.reason}`);
     });
-    const queue = await JobQueue.open({ store, runner: pool, concurrency, afterDone: (id) => removeOutputLedger(paths.dataDir, id) });
-    const watches = new WatchManager({
-      dataDir,
-      jobs: queuePort(queue, { forgetFinished: true }),
-      onFile: (r) => console.log(`${stamp()} ${describeReport(r)}`),
-      onEvent: (_id, message) => {
-        if (!/^(done|failed|skipped) /.test(message)) console.log(`${stamp()} ${message}`);
-      },
-      onError: (_id, err) => console.error(`${stamp()} ${(err as Error).message ?? String(err)}`),
+    service.events.subscribe((e) => {
+      if (e.topic === 'watch' && !/^(done|failed|skipped) /.test(e.message)) console.log(`${stamp()} ${e.message}`);
     });
+    const watches = service.watches;
 
     let closing: Promise<void> | undefined;
-    const shutdown = () =>
-      (closing ??= (async () => {
-        await watches.close();
-        await queue.close(); // running jobs stay 'running' in the journal: rerun next time
-        await pool.dispose();
-      })());
+    // Running jobs stay 'running' in the journal: rerun next time.
+    const shutdown = () => (closing ??= service.dispose());
 
     try {
       // Fail fast on a method the engine does not know (instead of one failure per photo).
-      const models = await pool.query('models', dataDir);
+      const models = await service['models.list']();
       const model = models.find((m) => m.id === recipe.method);
       if (!model) {
         throw new StudioError('E_MODEL_NOT_FOUND', `unknown method '${recipe.method}'; available: ${models.map((m) => m.id).join(', ')}`);

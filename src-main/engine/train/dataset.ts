@@ -9,8 +9,9 @@ import type { FloatImage } from '../../contract/image';
 import { toRgb } from '../channels';
 import { imresize } from '../classical/imresize';
 import type { Rng } from './rng';
+import { hasImageExtension, IMAGE_EXTENSIONS } from '../../base/image-types';
 
-export const IMAGE_EXTENSIONS = ['.png', '.jpg', '.jpeg', '.webp', '.tif', '.tiff', '.avif', '.gif', '.heic', '.heif'];
+export { IMAGE_EXTENSIONS };
 
 /** Decodes a file to float pixels (imaging/ in the studio; injected so the engine knows no codecs). */
 export type DecodeFn = (file: string) => Promise<FloatImage>;
@@ -38,7 +39,7 @@ async function walk(dir: string, depth: number, out: { files: string[]; dirs: st
     if (e.isDirectory() && depth > 0) {
       out.dirs.push(p);
       await walk(p, depth - 1, out);
-    } else if (e.isFile() && IMAGE_EXTENSIONS.includes(path.extname(e.name).toLowerCase())) out.files.push(p);
+    } else if (e.isFile() && hasImageExtension(e.name)) out.files.push(p);
   }
 }
 
@@ -65,7 +66,7 @@ export async function findDataset(dir: string, valFraction = 0.1): Promise<Datas
     val = found.files.filter((f) => valDirs.some((d) => inDir(f, d)));
   } else train = found.files;
   if (train.length + val.length === 0) {
-    throw new StudioError('E_DATASET_INVALID', `no images in ${root} (looked for ${IMAGE_EXTENSIONS.join(' ')} up to 4 folders deep)`, { path: root });
+    throw new StudioError('E_DATASET_INVALID', `no images in ${root} (looked for ${[...IMAGE_EXTENSIONS].join(' ')} up to 4 folders deep)`, { path: root });
   }
   if (val.length === 0) {
     if (train.length < 2) {

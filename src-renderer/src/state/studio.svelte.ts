@@ -1,29 +1,42 @@
 import type { AppInfo, BackendInfo, ImageItem, ModelInfo, Settings } from '../../../src-main/contract/api';
 import type { EnhanceRequest } from '../../../src-main/contract/enhance';
 import type { StudioEvent } from '../../../src-main/contract/events';
-import type { JobEvent, JobInfo, LossPoint } from '../../../src-main/contract/jobs';
+import type { JobInfo } from '../../../src-main/contract/jobs';
 import type { StudioClient } from '../client';
 import { StudioError } from '../../../src-main/contract/errors';
 import { toPayload } from '../lib/errors';
-import { formatBytes } from '../lib/format';
+import { JobsStore, type ImageStatus } from './jobs.svelte';
+import { LibraryStore } from './library.svelte';
+import { SelectionStore, type View } from './selection.svelte';
 import { toasts } from './toasts.svelte';
 
-export type View = 'library' | 'viewer' | 'compare' | 'queue' | 'settings';
-export type ImageStatus = 'new' | 'queued' | 'training' | 'running' | 'done' | 'failed' | 'cancelled';
+export type { ImageStatus, View };
 
-const MAX_LOSS_POINTS = 600;
+const NOTICES_SEEN = 'loupe.notices.seen';
 
-/** Keeps a loss series short enough to draw: every other point once it grows past the cap. */
-function thin(points: LossPoint[]): LossPoint[] {
-  if (points.length <= MAX_LOSS_POINTS) return points;
-  const out = points.filter((_, i) => i % 2 === 0);
-  if (out[out.length - 1] !== points[points.length - 1]) out.push(points[points.length - 1]);
-  return out;
+/** What the studio recovered at start (damaged state files...): told once, not on every reload. */
+function showNotices(notices: AppInfo['notices']): void {
+  if (!notices?.length) return;
+  let seen = 0;
+  try {
+    seen = Number(localStorage.getItem(NOTICES_SEEN)) || 0;
+  } catch {
+    // storage disabled: show them
+  }
+  const fresh = notices.filter((n) => n.at > seen);
+  for (const n of fresh) toasts.push({ kind: 'info', title: 'Recovered after a problem', detail: n.message }, 0);
+  try {
+    localStorage.setItem(NOTICES_SEEN, String(Math.max(seen, ...notices.map((n) => n.at))));
+  } catch {
+    // not remembered: shown again next time
+  }
 }
 
 /**
- * The renderer's one store: what the core knows (images, jobs, models, settings), kept current
- * by events, plus what the user is looking at. Views read it and call its actions.
+ * The renderer's root store: what the studio is (info, settings, models, backend) and the three
+ * stores that follow the core by events: the library (library.svelte.ts), the jobs
+ * (jobs.svelte.ts) and what the user looks at (selection.svelte.ts). Views read it and call its
+ * actions; the members below forward to the store that owns them.
  */
 export class Studio {
   client: StudioClient;
@@ -35,67 +48,103 @@ export class Studio {
   backend = $state.raw<BackendInfo | undefined>();
   settings = $state.raw<Settings | undefined>();
   models = $state.raw<ModelInfo[]>([]);
-  images = $state.raw<ImageItem[]>([]);
-  jobs = $state.raw<Record<string, JobInfo>>({});
-  /** Live training detail not in JobInfo: total steps and the latest learning rate. */
-  training = $state.raw<Record<string, { totalSteps: number; lr: number; etaMs?: number }>>({});
 
-  view = $state<View>('library');
-  selection = $state.raw<string[]>([]);
-  currentId = $state<string | undefined>();
-  /** The job whose output the viewer shows for the current image (default: its latest done job). */
-  pinnedJob = $state.raw<Record<string, string>>({});
-  importing = $state(0);
-  /** Export jobs the user is waiting for: a notice when each ends. */
-  private exportJobs = new Set<string>();
-  exportOpen = $state(false);
+  readonly library: LibraryStore;
+  readonly jobStore: JobsStore;
+  readonly ui: SelectionStore;
 
   constructor(client: StudioClient) {
     this.client = client;
+    this.library = new LibraryStore(client, () => this.info);
+    this.jobStore = new JobsStore(client, () => this.library.images);
+    this.ui = new SelectionStore(() => this.library.images);
   }
 
-  get current(): ImageItem | undefined {
-    return this.images.find((i) => i.id === this.currentId);
+  // ---- the library ----
+  get images(): ImageItem[] {
+    return this.library.images;
+  }
+  get importing(): number {
+    return this.library.importing;
   }
 
-  get selectedImages(): ImageItem[] {
-    const set = new Set(this.selection);
-    return this.images.filter((i) => set.has(i.id));
+  // ---- the jobs ----
+  get jobs(): Record<string, JobInfo> {
+    return this.jobStore.jobs;
   }
-
-  /** Jobs of an image, newest first. */
+  get training(): JobsStore['training'] {
+    return this.jobStore.training;
+  }
+  get pinnedJob(): Record<string, string> {
+    return this.jobStore.pinnedJob;
+  }
   jobsFor(image: ImageItem): JobInfo[] {
-    return Object.values(this.jobs)
-      .filter((j) => j.request.input === image.path)
-      .sort((a, b) => b.createdAt - a.createdAt);
+    return this.jobStore.jobsFor(image);
   }
-
   allJobs(): JobInfo[] {
-    return Object.values(this.jobs).sort((a, b) => b.createdAt - a.createdAt);
+    return this.jobStore.allJobs();
   }
-
   imageForJob(job: JobInfo): ImageItem | undefined {
-    return this.images.find((i) => i.path === job.request.input);
+    return this.jobStore.imageForJob(job);
   }
-
-  /** The result the viewer shows: the pinned job if still done, else the newest done job. */
   resultFor(image: ImageItem): JobInfo | undefined {
-    const jobs = this.jobsFor(image);
-    const pinned = this.pinnedJob[image.id];
-    const p = pinned ? jobs.find((j) => j.id === pinned && j.state === 'done' && j.outputs.length > 0) : undefined;
-    return p ?? jobs.find((j) => j.state === 'done' && j.outputs.length > 0);
+    return this.jobStore.resultFor(image);
+  }
+  statusOf(image: ImageItem): ImageStatus {
+    return this.jobStore.statusOf(image);
+  }
+  pin(image: ImageItem, jobId: string): void {
+    this.jobStore.pin(image, jobId);
+  }
+  enhance(images: ImageItem[], req: Omit<EnhanceRequest, 'input'>): Promise<JobInfo[]> {
+    return this.jobStore.enhance(images, req);
+  }
+  cancel(jobId: string): Promise<void> {
+    return this.jobStore.cancel(jobId);
+  }
+  retry(jobId: string): Promise<void> {
+    return this.jobStore.retry(jobId);
+  }
+  exportImages(images: ImageItem[], reqFor: (img: ImageItem) => Omit<EnhanceRequest, 'input'>): Promise<number> {
+    return this.jobStore.exportImages(images, reqFor);
+  }
+  saveOutput(jobId: string, index: number): Promise<void> {
+    return this.jobStore.saveOutput(jobId, index);
   }
 
-  /** Work under way first; a cancelled retake does not hide an earlier good result. */
-  statusOf(image: ImageItem): ImageStatus {
-    const jobs = this.jobsFor(image);
-    const running = jobs.find((j) => j.state === 'running');
-    if (running) return running.progress?.phase === 'train' ? 'training' : 'running';
-    if (jobs.some((j) => j.state === 'queued')) return 'queued';
-    const latest = jobs[0];
-    if (!latest) return 'new';
-    if (latest.state === 'cancelled' && jobs.some((j) => j.state === 'done')) return 'done';
-    return latest.state;
+  // ---- what the user looks at ----
+  get view(): View {
+    return this.ui.view;
+  }
+  set view(v: View) {
+    this.ui.view = v;
+  }
+  get exportOpen(): boolean {
+    return this.ui.exportOpen;
+  }
+  set exportOpen(v: boolean) {
+    this.ui.exportOpen = v;
+  }
+  get selection(): string[] {
+    return this.ui.selection;
+  }
+  get currentId(): string | undefined {
+    return this.ui.currentId;
+  }
+  get current(): ImageItem | undefined {
+    return this.ui.current;
+  }
+  get selectedImages(): ImageItem[] {
+    return this.ui.selectedImages;
+  }
+  open(id: string, view: View = 'viewer'): void {
+    this.ui.open(id, view);
+  }
+  select(id: string, mode: 'single' | 'toggle' | 'range'): void {
+    this.ui.select(id, mode);
+  }
+  selectAll(): void {
+    this.ui.selectAll();
   }
 
   model(id: string): ModelInfo | undefined {
@@ -127,15 +176,16 @@ export class Studio {
     const engine = Promise.allSettled([c.call('models.list'), c.call('app.backend')]);
     const [info, settings, images, jobs] = await Promise.all([c.call('app.info'), c.call('settings.get'), c.call('library.list'), c.call('jobs.list')]);
     this.info = info;
+    showNotices(info.notices);
     this.settings = settings;
-    this.images = images;
+    this.library.images = images;
     void engine.then(([models, backend]) => {
       if (models.status === 'fulfilled') this.models = models.value;
       else toasts.error(toPayload(models.reason), 'Methods unavailable');
       if (backend.status === 'fulfilled') this.backend = backend.value;
     });
-    this.jobs = Object.fromEntries(jobs.map((j) => [j.id, j]));
-    if (!this.currentId && images.length > 0) this.currentId = images[0].id;
+    this.jobStore.set(jobs);
+    if (!this.ui.currentId && images.length > 0) this.ui.currentId = images[0].id;
   }
 
   /**
@@ -179,164 +229,20 @@ export class Studio {
 
   private onEvent(e: StudioEvent): void {
     if (e.topic === 'library') {
-      this.images = e.items;
-      if (this.currentId && !e.items.some((i) => i.id === this.currentId)) this.currentId = e.items[0]?.id;
-      this.selection = this.selection.filter((id) => e.items.some((i) => i.id === id));
+      this.library.images = e.items;
+      this.ui.keepOnly(e.items);
       return;
     }
-    if (e.topic === 'job') this.onJobEvent(e.event);
-  }
-
-  private patchJob(id: string, patch: (j: JobInfo) => JobInfo): void {
-    const j = this.jobs[id];
-    if (!j) {
-      // A job started elsewhere (CLI, watched folder): fetch it once.
-      void this.client.call('jobs.get', id).then((job) => (this.jobs = { ...this.jobs, [id]: job }), () => undefined);
-      return;
-    }
-    this.jobs = { ...this.jobs, [id]: patch(j) };
-  }
-
-  private onJobEvent(ev: JobEvent): void {
-    switch (ev.type) {
-      case 'state':
-        this.patchJob(ev.jobId, (j) => ({ ...j, state: ev.state, ...(ev.error ? { error: ev.error } : {}) }));
-        // Final states carry outputs/timings we do not get as events: re-read the job.
-        if (ev.state !== 'running') {
-          void this.client.call('jobs.get', ev.jobId).then(
-            (job) => {
-              this.jobs = { ...this.jobs, [job.id]: { ...job, loss: job.loss && job.loss.length > 0 ? job.loss : this.jobs[job.id]?.loss } };
-              if (this.exportJobs.has(job.id)) this.noticeExport(job);
-              else if (job.state === 'failed' && job.error) toasts.error(job.error, `${this.imageForJob(job)?.name ?? 'Job'} failed`);
-            },
-            () => undefined,
-          );
-        }
-        return;
-      case 'progress':
-        this.patchJob(ev.jobId, (j) => ({ ...j, state: j.state === 'queued' ? 'running' : j.state, progress: ev.progress }));
-        return;
-      case 'train':
-        this.training = { ...this.training, [ev.jobId]: { totalSteps: ev.totalSteps, lr: ev.lr, etaMs: ev.etaMs } };
-        this.patchJob(ev.jobId, (j) => ({
-          ...j,
-          state: j.state === 'queued' ? 'running' : j.state,
-          progress: { phase: 'train', done: ev.step, total: ev.totalSteps, ...(ev.etaMs !== undefined ? { etaMs: ev.etaMs } : {}) },
-          loss: thin([...(j.loss ?? []), { step: ev.step, loss: ev.loss, lr: ev.lr }]),
-        }));
-        return;
-      case 'info':
-        this.patchJob(ev.jobId, (j) => ({ ...j, ...(ev.backend ? { backend: ev.backend } : {}), ...(ev.cacheHit !== undefined ? { cacheHit: ev.cacheHit } : {}) }));
-        return;
-      case 'output':
-        this.patchJob(ev.jobId, (j) => ({ ...j, outputs: ev.files }));
-        return;
-    }
-  }
-
-  // ---- actions ----
-
-  open(id: string, view: View = 'viewer'): void {
-    this.currentId = id;
-    if (!this.selection.includes(id)) this.selection = [id];
-    this.view = view;
-  }
-
-  select(id: string, mode: 'single' | 'toggle' | 'range'): void {
-    if (mode === 'single') this.selection = [id];
-    else if (mode === 'toggle') this.selection = this.selection.includes(id) ? this.selection.filter((x) => x !== id) : [...this.selection, id];
-    else {
-      const ids = this.images.map((i) => i.id);
-      const anchor = ids.indexOf(this.currentId ?? id);
-      const to = ids.indexOf(id);
-      const [a, b] = anchor < to ? [anchor, to] : [to, anchor];
-      this.selection = ids.slice(Math.max(0, a), b + 1);
-      return;
-    }
-    this.currentId = id;
-  }
-
-  selectAll(): void {
-    this.selection = this.images.map((i) => i.id);
+    if (e.topic === 'job') this.jobStore.onEvent(e.event);
   }
 
   async importFiles(files: File[]): Promise<void> {
-    if (files.length === 0) return;
-    const limitMB = this.info?.limits.maxUploadMB;
-    const ok: File[] = [];
-    for (const f of files) {
-      if (limitMB !== undefined && this.client.kind === 'http' && f.size > limitMB * 1024 * 1024) {
-        toasts.error({ code: 'E_PAYLOAD_TOO_LARGE', message: `${f.name} is ${formatBytes(f.size)}; the limit is ${limitMB} MB (max_MB).` }, `Cannot import ${f.name}`);
-      } else ok.push(f);
-    }
-    if (ok.length === 0) return;
-    this.importing += ok.length;
-    try {
-      const results = await this.client.importFiles(ok);
-      const added: ImageItem[] = [];
-      results.forEach((r, i) => {
-        if (r.ok) added.push(r.value);
-        else toasts.error(r.error, `Cannot import ${ok[i].name}`);
-      });
-      if (added.length > 0) {
-        const known = new Set(this.images.map((i) => i.id));
-        this.images = [...this.images, ...added.filter((a) => !known.has(a.id))];
-        this.selection = added.map((a) => a.id);
-        this.currentId = added[0].id;
-        toasts.push({ kind: 'success', title: added.length === 1 ? `Imported ${added[0].name}` : `Imported ${added.length} photos` });
-      }
-    } finally {
-      this.importing -= ok.length;
-    }
+    this.ui.show(await this.library.importFiles(files));
   }
 
   async remove(ids: string[]): Promise<void> {
-    for (const id of ids) {
-      try {
-        await this.client.call('library.remove', id);
-      } catch (err) {
-        toasts.error(toPayload(err), 'Cannot remove');
-      }
-    }
-    this.images = this.images.filter((i) => !ids.includes(i.id));
-    this.selection = this.selection.filter((id) => !ids.includes(id));
-    if (this.currentId && ids.includes(this.currentId)) this.currentId = this.images[0]?.id;
-  }
-
-  /** Enqueues one job per image with the same settings; returns the jobs that were accepted. */
-  async enhance(images: ImageItem[], req: Omit<EnhanceRequest, 'input'>): Promise<JobInfo[]> {
-    const out: JobInfo[] = [];
-    for (const img of images) {
-      try {
-        const job = await this.client.call('jobs.enqueue', { ...req, input: img.path });
-        this.jobs = { ...this.jobs, [job.id]: job };
-        this.pinnedJob = { ...this.pinnedJob, [img.id]: job.id };
-        out.push(job);
-      } catch (err) {
-        toasts.error(toPayload(err), `Cannot enhance ${img.name}`);
-      }
-    }
-    return out;
-  }
-
-  async cancel(jobId: string): Promise<void> {
-    try {
-      const job = await this.client.call('jobs.cancel', jobId);
-      this.jobs = { ...this.jobs, [job.id]: { ...job, loss: job.loss?.length ? job.loss : this.jobs[job.id]?.loss } };
-    } catch (err) {
-      toasts.error(toPayload(err), 'Cannot cancel');
-    }
-  }
-
-  async retry(jobId: string): Promise<void> {
-    try {
-      const job = await this.client.call('jobs.retry', jobId);
-      this.jobs = { ...this.jobs, [job.id]: job };
-      const img = this.imageForJob(job);
-      if (img) this.pinnedJob = { ...this.pinnedJob, [img.id]: job.id };
-    } catch (err) {
-      toasts.error(toPayload(err), 'Cannot retry');
-    }
+    await this.library.remove(ids);
+    this.ui.keepOnly(this.library.images);
   }
 
   async updateSettings(patch: Partial<Settings>): Promise<boolean> {
@@ -349,53 +255,5 @@ export class Studio {
       toasts.error(toPayload(err), 'Settings not saved');
       return false;
     }
-  }
-
-  /** Enqueues exports and tells the user where each file landed when it is written. */
-  async exportImages(images: ImageItem[], reqFor: (img: ImageItem) => Omit<EnhanceRequest, 'input'>): Promise<number> {
-    let n = 0;
-    for (const img of images) {
-      try {
-        const job = await this.client.call('jobs.enqueue', { ...reqFor(img), input: img.path });
-        this.jobs = { ...this.jobs, [job.id]: job };
-        this.exportJobs.add(job.id);
-        this.noticeExport(job);
-        n++;
-      } catch (err) {
-        toasts.error(toPayload(err), `Cannot export ${img.name}`);
-      }
-    }
-    return n;
-  }
-
-  private noticeExport(job: JobInfo): void {
-    if (!this.exportJobs.has(job.id)) return;
-    if (job.state === 'done') {
-      this.exportJobs.delete(job.id);
-      const file = job.outputs[0] ?? '';
-      toasts.push({
-        kind: 'success',
-        title: `Exported ${this.imageForJob(job)?.name ?? ''}`.trim(),
-        detail: job.outputs.join('\n'),
-        ...(file ? { action: { label: this.client.kind === 'http' ? 'Download' : 'Save a copy…', run: () => void this.saveOutput(job.id, 0) } } : {}),
-      }, 8000);
-    } else if (job.state === 'failed' || job.state === 'cancelled') {
-      this.exportJobs.delete(job.id);
-      if (job.error) toasts.error(job.error, 'Export failed');
-    }
-  }
-
-  /** "Save a copy" of an output: a download in the browser, a Save dialog on the desktop. */
-  async saveOutput(jobId: string, index: number): Promise<void> {
-    try {
-      if (this.client.saveOutput) await this.client.saveOutput(jobId, index);
-      else await this.client.desktop?.call('desktop.saveOutputAs', jobId, index);
-    } catch (err) {
-      toasts.error(toPayload(err), 'Cannot save');
-    }
-  }
-
-  pin(image: ImageItem, jobId: string): void {
-    this.pinnedJob = { ...this.pinnedJob, [image.id]: jobId };
   }
 }

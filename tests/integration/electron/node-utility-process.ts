@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ForkUtility, UtilityProcessLike } from '../../../src-main/app/utility-worker-host';
-import { tsxExecArgv } from '../../../src-main/jobs/child-process';
+import { tsxExecArgv } from '../../tsx';
 
 const shim = pathToFileURL(path.join(__dirname, 'fixtures', 'parent-port-shim.mjs')).href;
 

@@ -22,7 +22,7 @@ export async function startHarness(opts: Partial<Omit<StudioServerOptions, 'core
   const dataDir = path.join(root, 'data');
   const service = await createStudioService({ dataDir, onWarning: () => undefined });
   const server = await startStudioServer({
-    core: { api: service, events: service.events, addUpload: (n, b) => service.library.addBuffer(n, b) },
+    core: { api: service, events: service.events, addUpload: (n, b) => service.library.addBuffer(n, b), admitImage: (b) => service.admitImage(b), media: service.media },
     dataDir: service.dataDir,
     staticDir: opts.staticDir ?? RENDERER_DIR,
     port: 0,

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openJournal } from '../../../src-main/jobs/journal';
 import type { JobRecord } from '../../../src-main/jobs/record';
-import { tsxExecArgv } from '../../../src-main/jobs/child-process';
+import { tsxExecArgv } from '../../tsx';
 
 let dir: string;
 beforeEach(async () => {

@@ -3,10 +3,11 @@ import path from 'node:path';
 import exifr from 'exifr';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { ADOBE_RGB_FILE, iccColourSpace, iccDescription, profileBytes, sharpProfileName } from '../../../src-main/presets/colour';
-import { buildExif, exifForOutput, parseExif, TAG } from '../../../src-main/presets/exif-blob';
-import { ADOBE_RGB_1998, buildMatrixProfile, invert3, rgbToXyzMatrix } from '../../../src-main/presets/icc-matrix';
-import { presetResource } from '../../../src-main/presets/resources';
+import { ADOBE_RGB_FILE, profileBytes, sharpProfileName } from '../../../src-main/imaging/render/colour';
+import { iccColourSpace, iccDescription } from '../../../src-main/metadata/icc';
+import { buildExif, exifForOutput, parseExif, TAG } from '../../../src-main/metadata/exif';
+import { ADOBE_RGB_1998, buildMatrixProfile, invert3, rgbToXyzMatrix } from '../../../src-main/metadata/icc-matrix';
+import { presetResource } from '../../../src-main/base/resources';
 import { CAMERA_EXIF } from './helpers';
 
 describe('Adobe RGB (1998) compatible profile', () => {

@@ -5,9 +5,9 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import type { PresetInput } from '../../../src-main/contract/presets';
 import { createPresetStore, exportWithPreset, parsePreset } from '../../../src-main/presets';
-import { iccDescription } from '../../../src-main/presets/colour';
-import { invert3, rgbToXyzMatrix } from '../../../src-main/presets/icc-matrix';
-import { presetResource } from '../../../src-main/presets/resources';
+import { iccDescription } from '../../../src-main/metadata/icc';
+import { invert3, rgbToXyzMatrix } from '../../../src-main/metadata/icc-matrix';
+import { presetResource } from '../../../src-main/base/resources';
 import { floatImage, pixel, readExif, solid, sourceFrom, storedPixels, tmpDir, writePhoto } from './helpers';
 
 const preset = (outputs: unknown[], extra: Partial<PresetInput> = {}) => parsePreset({ version: 2, id: 'test', name: 'Test', outputs, ...extra });

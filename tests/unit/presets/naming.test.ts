@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { renderFileBase, renderSubfolder, type NamingContext } from '../../../src-main/presets';
 import { placeNewBuffer, wouldSkip } from '../../../src-main/presets/place';
-import { printPixels, targetSize } from '../../../src-main/presets/sizing';
+import { printPixels, targetSize } from '../../../src-main/imaging/render/sizing';
 import { tmpDir } from './helpers';
 
 const ctx: NamingContext = {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_WATCH_INCLUDE } from '../../../src-main/contract/watch';
 import { createFileFilter, isIgnoredName } from '../../../src-main/watch/filter';
-import { isInsideOrSame, relPosix } from '../../../src-main/watch/paths';
+import { isInsideOrSame, relPosix } from '../../../src-main/base/paths';
 
 const src = path.resolve('/studio/in');
 const p = (...s: string[]) => path.join(src, ...s);

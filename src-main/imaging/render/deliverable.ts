@@ -4,12 +4,14 @@
 //   B: raster -> carrier (output profile + EXIF) -> encoder with format options, XMP and DPI.
 // Pixels stay 16-bit until the encoder; 8-bit formats get a rounded 8-bit raster.
 import sharp, { type Sharp } from 'sharp';
-import type { FormatSpec, ImageOutput, SharpenSpec } from '../contract/presets';
-import { sampleSpace } from '../imaging/raw';
-import { JPEG_OPTIMISE_MAX_PIXELS } from '../imaging';
-import { iccColourSpace, iccDescription, profileBytes, sharpProfileName } from './colour';
-import { jpegWithoutExif, pngWithoutExif } from './containers';
-import { exifForOutput } from './exif-blob';
+import type { FormatSpec, ImageOutput, SharpenSpec } from '../../contract/presets';
+import { sampleSpace } from '../raw';
+import { JPEG_OPTIMISE_MAX_PIXELS } from '../encode';
+import { iccColourSpace, iccDescription } from '../../metadata/icc';
+import { profileBytes, sharpProfileName } from './colour';
+import { jpegWithoutExif, pngWithoutExif } from '../../metadata/containers';
+import { exifForOutput } from '../../metadata/exif';
+import { uprightXmp } from '../../metadata/xmp';
 import { carrierPng, channelsOf, flattenOnWhite, to8bit, type Raster16 } from './raster';
 import { targetSize } from './sizing';
 import { applyWatermark } from './watermark';
@@ -66,14 +68,6 @@ export function sharpenParams(s: SharpenSpec, ppi: number | undefined): { sigma:
     case 'glossy':
       return { sigma: 0.8 * printScale, m1: 0.5, m2: 1.8 * amount };
   }
-}
-
-/** XMP of the original with its orientation reset (the pixels are upright now). */
-export function uprightXmp(xmp: Buffer): string {
-  return xmp
-    .toString('utf8')
-    .replace(/tiff:Orientation="\d"/g, 'tiff:Orientation="1"')
-    .replace(/<tiff:Orientation>\s*\d\s*<\/tiff:Orientation>/g, '<tiff:Orientation>1</tiff:Orientation>');
 }
 
 function applyFormat(p: Sharp, f: FormatSpec, pixels: number): Sharp {

@@ -1,8 +1,8 @@
 // Watermarks are drawn into the 16-bit output raster (after resizing and sharpening, in the
 // output colour space), so a watermark never costs bit depth and is never sharpened.
 import sharp, { type Sharp } from 'sharp';
-import { StudioError } from '../contract/errors';
-import type { WatermarkSpec } from '../contract/presets';
+import { StudioError } from '../../contract/errors';
+import type { WatermarkSpec } from '../../contract/presets';
 import { channelsOf, type Raster16 } from './raster';
 
 interface Mark {

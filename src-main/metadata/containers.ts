@@ -1,6 +1,6 @@
 // sharp writes an EXIF block whenever it writes a DPI (withDensity implies keepExif). For a
 // "strip all" JPEG or PNG the DPI lives in JFIF / pHYs anyway, so the EXIF block is removed.
-import { splicePng } from '../imaging/embed';
+import { splicePng } from './embed';
 
 const EXIF_SIG = Buffer.from('Exif\0\0', 'latin1');
 

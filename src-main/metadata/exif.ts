@@ -1,7 +1,7 @@
-// Filtering an EXIF block (the TIFF structure inside a JPEG's APP1) for an export: which of the
-// original's fields travel with a deliverable. Entries are copied byte for byte (byte order and
-// types kept); only the IFD layout is rebuilt. Writing the block into files is left to libvips
-// (JPEG/PNG/WebP/AVIF) and ExifTool (TIFF), see render.ts and tiff-exif.ts.
+// EXIF blocks (the TIFF structure inside a JPEG's APP1): reading, filtering for a deliverable
+// (which of the original's fields travel with it), rebuilding. Entries are copied byte for byte
+// (byte order and types kept); only the IFD layout is rebuilt. Writing the block into files:
+// embed.ts (PNG, JPEG), libvips via imaging (WebP, AVIF) and tiff-exif.ts (TIFF).
 
 const TYPE_SIZE: Record<number, number> = { 1: 1, 2: 1, 3: 2, 4: 4, 5: 8, 6: 1, 7: 1, 8: 2, 9: 4, 10: 8, 11: 4, 12: 8, 13: 4 };
 

@@ -1,4 +1,4 @@
-import type { SizeSpec } from '../contract/presets';
+import type { SizeSpec } from '../../contract/presets';
 
 export interface TargetSize {
   width: number;

@@ -1,9 +1,9 @@
 // 16-bit interleaved rasters passed between the export passes, and the PNG "carrier" that takes
 // pixels plus an ICC profile and EXIF block into sharp without converting the pixels (sharp can
 // only attach a profile by converting into it).
-import type { FloatImage } from '../contract/image';
-import { iccpChunk, pngChunk, splicePng } from '../imaging/embed';
-import { rawSharp } from '../imaging/raw';
+import type { FloatImage } from '../../contract/image';
+import { iccpChunk, pngChunk, splicePng } from '../../metadata/embed';
+import { rawSharp } from '../raw';
 
 export interface Raster16 {
   width: number;
