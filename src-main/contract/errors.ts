@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'E_WORKER_CRASHED',
   'E_BACKEND_UNAVAILABLE',
   'E_MODEL_NOT_FOUND',
+  'E_MODEL_UNSUPPORTED', // a valid file of an architecture or layer the studio cannot run
   'E_TRAINING_FAILED',
   'E_DATASET_INVALID',
   'E_PRESET_INVALID',
