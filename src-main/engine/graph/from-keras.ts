@@ -35,8 +35,8 @@ export function kerasWeights(specs: { name: string; shape: number[]; dtype: stri
   return { get: (name) => map.get(name) };
 }
 
-/** HWIO [kh,kw,ci,co] -> OIHW [co,ci,kh,kw]. */
-function hwioToOihw(k: Float32Array, [kh, kw, ci, co]: number[]): Float32Array {
+/** HWIO [kh,kw,ci,co] (TensorFlow's kernel layout) -> OIHW [co,ci,kh,kw]. */
+export function hwioToOihw(k: Float32Array, [kh, kw, ci, co]: number[]): Float32Array {
   const out = new Float32Array(k.length);
   for (let y = 0; y < kh; y++)
     for (let x = 0; x < kw; x++)

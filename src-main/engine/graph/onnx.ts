@@ -167,6 +167,11 @@ class Builder {
         const scales = this.floats(`${o}.scales`, [4], Float32Array.of(1, 1, f, f));
         return this.node('Resize', [g.input, '', scales], o, [str('mode', 'nearest'), str('coordinate_transformation_mode', 'asymmetric'), str('nearest_mode', 'floor')]);
       }
+      case 'upsampleBilinear': {
+        const f = g.factor;
+        const scales = this.floats(`${o}.scales`, [4], Float32Array.of(1, 1, f, f));
+        return this.node('Resize', [g.input, '', scales], o, [str('mode', 'linear'), str('coordinate_transformation_mode', 'half_pixel')]);
+      }
     }
   }
 }
