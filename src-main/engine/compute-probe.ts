@@ -188,7 +188,25 @@ function cacheFile(): string {
   return process.env.STUDIO_PROBE_CACHE ?? path.join(os.tmpdir(), `loupe-studio-compute-${typeof process.getuid === 'function' ? process.getuid() : 'user'}.json`);
 }
 
-function fingerprint(gpu: string): string {
+/** Cheap sign of the GPUs present (Linux: PCI ids of the display devices), without starting Dawn. */
+function gpuHint(): string {
+  if (process.platform !== 'linux') return '';
+  try {
+    return fs
+      .readdirSync('/sys/class/drm')
+      .filter((d) => /^card\d+$/.test(d))
+      .map((d) => ['vendor', 'device'].map((f) => fs.readFileSync(`/sys/class/drm/${d}/device/${f}`, 'utf8').trim()).join(':'))
+      .sort()
+      .join(',');
+  } catch {
+    return '';
+  }
+}
+
+/** Probes older than this are redone (a GPU or driver may have changed where gpuHint cannot tell). */
+const MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+
+function fingerprint(): string {
   const c = cpuInfo();
   return JSON.stringify({
     v: 1,
@@ -198,7 +216,7 @@ function fingerprint(gpu: string): string {
     cores: c.cores,
     mem: Math.round(os.totalmem() / 2 ** 30),
     node: process.versions.node,
-    gpu,
+    gpu: gpuHint(),
     pkgs: ['onnxruntime-node', 'webgpu', '@tensorflow/tfjs-core', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'].map(version),
   });
 }
@@ -206,7 +224,8 @@ function fingerprint(gpu: string): string {
 function readCache(fp: string): ComputeReport | undefined {
   try {
     const c = JSON.parse(fs.readFileSync(cacheFile(), 'utf8')) as CacheFile;
-    return c.fingerprint === fp ? c.report : undefined;
+    const age = Date.now() - Date.parse(c.report.probedAt);
+    return c.fingerprint === fp && age >= 0 && age < MAX_AGE_MS ? c.report : undefined;
   } catch {
     return undefined; // missing or damaged: probe again
   }
@@ -242,6 +261,12 @@ export function probeCompute(opts: { full?: boolean; refresh?: boolean } = {}): 
 
 async function runProbe(full: boolean, refresh: boolean): Promise<ComputeReport> {
   const statics = probeBackends();
+  const fp = fingerprint();
+  const cached = refresh ? undefined : readCache(fp);
+  if (cached && (!full || cached.backends.every((b) => !b.available || b.gflops !== undefined || b.reason))) {
+    preferTfjsWebgpu(cached.auto.training === 'webgpu');
+    return cached;
+  }
   const webgpuInstalled = statics.find((b) => b.name === 'webgpu')?.available ?? false;
   let gpu: GpuAdapterInfo | undefined;
   let gpuError: string | undefined;
@@ -251,12 +276,6 @@ async function runProbe(full: boolean, refresh: boolean): Promise<ComputeReport>
     } catch (err) {
       gpuError = (err as Error).message;
     }
-  }
-  const fp = fingerprint(gpu?.name ?? gpuError ?? 'none');
-  const cached = refresh ? undefined : readCache(fp);
-  if (cached && (!full || cached.backends.every((b) => !b.available || b.gflops !== undefined || b.reason))) {
-    preferTfjsWebgpu(cached.auto.training === 'webgpu');
-    return cached;
   }
   const prev = new Map((cached?.backends ?? []).map((b) => [b.name, b]));
   const backends: ComputeStatus[] = [];

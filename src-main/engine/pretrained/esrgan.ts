@@ -3,9 +3,11 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { ModelInfo } from '../../contract/api';
 import type { tf } from '../backend';
 import type { Upscaler } from '../upscaler';
+import { kerasToGraph, kerasWeights } from '../graph/from-keras';
+import type { Graph } from '../graph/ir';
 import { PRETRAINED, diskSize, modelDir, netGeometry, type PretrainedSpec } from './catalog';
 import { registerEsrganLayers } from './custom-layers';
-import { dirLoader } from './model-files';
+import { dirLoader, loadArtifacts } from './model-files';
 import { netUpscaler } from './net-runner';
 
 // Loaded models, most recent last; four are kept (thick weighs ~29 MB per scale, slim ~1 MB).
@@ -34,8 +36,30 @@ export function loadPretrained(spec: PretrainedSpec, scale: number): Promise<tfl
   return p;
 }
 
+// Graphs (for ONNX Runtime) of the same models; the sessions are cached by ort-exec.
+const graphs = new Map<string, Promise<Graph>>();
+
+/** The Graph of one pretrained model at one native scale (cached; two kept). */
+export function pretrainedGraph(spec: PretrainedSpec, scale: number): Promise<Graph> {
+  const key = `${spec.id}@${scale}`;
+  let g = graphs.get(key);
+  if (g) {
+    graphs.delete(key);
+    graphs.set(key, g);
+    return g;
+  }
+  g = loadArtifacts(modelDir(spec, scale)).then((a) =>
+    kerasToGraph(`${spec.id}-x${scale}`, a.modelTopology, kerasWeights(a.weightSpecs ?? [], a.weightData as ArrayBuffer), { scale, range: spec.range }),
+  );
+  graphs.set(key, g);
+  g.catch(() => graphs.delete(key));
+  while (graphs.size > 2) graphs.delete(graphs.keys().next().value as string);
+  return g;
+}
+
 /** Drop every loaded model (tests, memory pressure). */
 export async function unloadPretrained(): Promise<void> {
+  graphs.clear();
   const all = [...loaded.values()];
   loaded.clear();
   for (const p of all) (await p.catch(() => undefined))?.dispose();
@@ -75,6 +99,7 @@ export function esrganUpscaler(spec: PretrainedSpec, opts: EsrganOptions = {}): 
         const model = await loadPretrained(spec, s);
         return (x: tf.Tensor4D) => model.predict(x) as tf.Tensor4D;
       },
+      graph: (s) => pretrainedGraph(spec, s),
     },
     spec.label,
   );
