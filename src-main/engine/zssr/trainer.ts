@@ -121,17 +121,37 @@ export class TfTrainer implements ZssrTrainer {
   }
 
   step(input: FloatImage, target: FloatImage, lr: number): number {
+    const loss = this.lossOfStep(input, target, lr);
+    const v = loss.dataSync()[0];
+    loss.dispose();
+    return v;
+  }
+
+  /** step() with an asynchronous read: what GPU backends need (WebGPU cannot read synchronously). */
+  async stepAsync(input: FloatImage, target: FloatImage, lr: number): Promise<number> {
+    const loss = this.lossOfStep(input, target, lr);
+    const v = (await loss.data())[0];
+    loss.dispose();
+    return v;
+  }
+
+  /** getWeights() with asynchronous reads (GPU backends). */
+  async getWeightsAsync(): Promise<ConvNetWeights> {
+    const read = (v: tf.Variable) => v.data().then((d) => Float32Array.from(d as Float32Array));
+    const kernels = await Promise.all(this.vars.filter((_, i) => i % 2 === 0).map(read));
+    const biases = await Promise.all(this.vars.filter((_, i) => i % 2 === 1).map(read));
+    return { kernels, biases };
+  }
+
+  private lossOfStep(input: FloatImage, target: FloatImage, lr: number): tf.Scalar {
     // tfjs keeps the rate in a protected field that applyGradients reads on every step.
     (this.opt as unknown as { learningRate: number }).learningRate = lr;
-    const loss = tf.tidy(() => {
+    return tf.tidy(() => {
       const x = tf.tensor4d(input.data, [1, input.height, input.width, 3]);
       const y = tf.tensor4d(target.data, [1, target.height, target.width, 3]);
       const kernels = this.vars.filter((_, i) => i % 2 === 0);
       return this.opt.minimize(() => tf.mean(tf.abs(tf.sub(this.net(x), y))) as tf.Scalar, true, kernels) as tf.Scalar;
     });
-    const v = loss.dataSync()[0];
-    loss.dispose();
-    return v;
   }
 
   forward(img: FloatImage): FloatImage {
