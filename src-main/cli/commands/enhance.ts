@@ -32,7 +32,9 @@ an original is never replaced.
                          16-bit PNG/TIFF stay 16-bit)
   --quality Q            1-100 for jpeg/webp/avif
   --preset P             draft | balanced | max (learned methods: speed vs quality)
-  --backend B            auto | tensorflow-gpu | tensorflow | wasm | cpu (learned methods)
+  --backend B            auto (default: the fastest that works here, see studio doctor) | onnx-cpu |
+                         onnx-webgpu | onnx-directml | onnx-coreml | webgpu | tensorflow-gpu |
+                         tensorflow | wasm | cpu (learned methods)
   --export-preset NAME   also export with this preset; repeat for several deliverables
   --config FILE          a config.json with the keys image, output, scale_factor,
                          scale_times, max_MB, base64 and the ZSSR training keys; keys

@@ -115,7 +115,8 @@ Options:
   --method <ids>     method id(s), comma-separated (default bicubic); see the model list:
                      nearest, bilinear, bicubic, lanczos and any installed learned model
   --preset <p>       draft | balanced | max, for learned methods
-  --backend <b>      auto | tensorflow-gpu | tensorflow | wasm | cpu, for learned methods
+  --backend <b>      auto | onnx-cpu | onnx-webgpu | webgpu | tensorflow-gpu | tensorflow | wasm | cpu
+                     (learned methods; studio doctor lists what runs here)
   --out <dir>        also save every upscaled image there (PNG)
   --json             print the results as JSON instead of a table
   -h, --help         this text
