@@ -9,6 +9,8 @@ import { zssrGraph } from '../../../../src-main/engine/graph/zssr-net';
 import { PRETRAINED, pretrainedGraph, unloadPretrained } from '../../../../src-main/engine/pretrained';
 import { imageNet, initWeights } from '../../../../src-main/engine/train/archs';
 import { archGraph } from '../../../../src-main/engine/train/graph';
+import { createLearner } from '../../../../src-main/engine/train/learners';
+import { Rng } from '../../../../src-main/engine/train/rng';
 import { PairedNormalRng } from '../../../../src-main/engine/train/rng';
 import { gpuAdapter } from '../../../../src-main/engine/webgpu';
 import { TfTrainer, initWeights as zssrInit } from '../../../../src-main/engine/zssr/trainer';
@@ -100,5 +102,30 @@ describe('WebGPU (tfjs on Dawn) trains as the CPU does', () => {
     for (let i = 0; i < cpu.losses.length; i++) expect(Math.abs(cpu.losses[i] - gpu.losses[i])).toBeLessThanOrEqual(TOL);
     expect(cpu.losses[3]).toBeLessThan(cpu.losses[0]); // it learned something
     for (let l = 0; l < shape.depth; l++) for (let i = 0; i < cpu.weights.kernels[l].length; i++) expect(Math.abs(cpu.weights.kernels[l][i] - gpu.weights.kernels[l][i])).toBeLessThanOrEqual(TOL);
+  }, 300_000);
+});
+
+describe('WebGPU (tfjs on Dawn) trains studio-train nets as the CPU does', () => {
+  it('a few steps of the cnn and the gan generator', async (ctx) => {
+    if (!gpuOr(() => why)) return ctx.skip();
+    const P = 8;
+    const batch = { n: 1, P, scale: 2, lr: Float32Array.from({ length: P * P * 3 }, (_, i) => (Math.sin(i * 0.3) + 1) / 2), hr: Float32Array.from({ length: 4 * P * P * 3 }, (_, i) => (Math.sin(i * 0.15) + 1) / 2) };
+    for (const arch of ['cnn', 'gan'] as const) {
+      const run = async (backend: 'cpu' | 'webgpu') => {
+        await ensureBackend(backend);
+        const l = await createLearner({ arch, scale: 2, width: 8, depth: 2 }, { lr: 1e-3, advWeight: 1e-3 }, new Rng(3), P);
+        try {
+          const losses: number[] = [];
+          for (let i = 0; i < 3; i++) losses.push((await l.trainStep(batch, false)).loss);
+          return losses;
+        } finally {
+          await l.dispose();
+        }
+      };
+      const cpu = await run('cpu');
+      const gpu = await run('webgpu');
+      await ensureBackend('cpu');
+      for (let i = 0; i < cpu.length; i++) expect(Math.abs(cpu[i] - gpu[i]), `${arch} step ${i}`).toBeLessThanOrEqual(TOL);
+    }
   }, 300_000);
 });
