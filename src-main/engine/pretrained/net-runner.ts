@@ -23,7 +23,11 @@ export interface NetSpec {
   net(scale: number): Promise<(x: tf.Tensor4D) => tf.Tensor4D>;
   /** The same net as a runtime-neutral Graph (runs on ONNX Runtime); absent = tfjs only. */
   graph?(scale: number): Promise<Graph>;
-  /** Reflection added around the input before the net, in input pixels (default: `margin`). */
+  /**
+   * Reflection added around the input before the net, in input pixels (Real-ESRGAN's pre_pad);
+   * default: the overlap (at least the receptive field's reach, so the photo's edge looks like
+   * its inside).
+   */
   prepad?: number;
   /** Pixel value range the net expects (1 or 255). */
   range: number;
@@ -169,7 +173,7 @@ async function runStep<T>(
         tile: spec.tile ?? chooseTileSize(spec.bytesPerPixel(s), backend),
         overlap: spec.overlap,
         margin: spec.margin,
-        pad: spec.prepad ?? spec.margin,
+        pad: spec.prepad ?? Math.max(spec.margin, spec.overlap),
         signal: ctx.signal,
         onTile: (done, total) => ctx.onProgress?.({ phase: 'infer', done, total, step: k + 1, message: `x${s} tile ${done}/${total}` }),
         onSplit: (tile) => ctx.onEvent?.({ backend, message: `${backend} ran out of memory on a tile; continuing with tiles of ${tile} px` }),
