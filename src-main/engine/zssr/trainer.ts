@@ -1,4 +1,5 @@
 import type { BackendName } from '../../contract/enhance';
+import { StudioError } from '../../contract/errors';
 import type { FloatImage } from '../../contract/image';
 import { ensureGradients, tf } from '../backend';
 import { FastConvNet, defaultThreads, fastKernelFlavor, type ConvNetWeights } from '../fast/convnet';
@@ -121,6 +122,7 @@ export class TfTrainer implements ZssrTrainer {
   }
 
   step(input: FloatImage, target: FloatImage, lr: number): number {
+    this.syncReadable();
     const loss = this.lossOfStep(input, target, lr);
     const v = loss.dataSync()[0];
     loss.dispose();
@@ -133,6 +135,21 @@ export class TfTrainer implements ZssrTrainer {
     const v = (await loss.data())[0];
     loss.dispose();
     return v;
+  }
+
+  /** forward() with an asynchronous read (GPU backends). */
+  async forwardAsync(img: FloatImage): Promise<FloatImage> {
+    const y = tf.tidy(() => this.net(tf.tensor4d(img.data, [1, img.height, img.width, 3])));
+    const data = Float32Array.from((await y.data()) as Float32Array);
+    y.dispose();
+    return { width: img.width, height: img.height, channels: 3, data };
+  }
+
+  /** WebGPU in Node cannot read results synchronously: say so instead of failing inside tfjs. */
+  private syncReadable(): void {
+    if (tf.getBackend() === 'webgpu') {
+      throw new StudioError('E_BACKEND_UNAVAILABLE', "ZSSR's training loop reads each step synchronously, which the WebGPU backend cannot do in Node; use --backend auto, wasm or tensorflow for ZSSR");
+    }
   }
 
   /** getWeights() with asynchronous reads (GPU backends). */
@@ -155,6 +172,7 @@ export class TfTrainer implements ZssrTrainer {
   }
 
   forward(img: FloatImage): FloatImage {
+    this.syncReadable();
     const data = tf.tidy(() => this.net(tf.tensor4d(img.data, [1, img.height, img.width, 3])).dataSync() as Float32Array);
     return { width: img.width, height: img.height, channels: 3, data: Float32Array.from(data) };
   }
