@@ -6,6 +6,7 @@ import type * as Ort from 'onnxruntime-node';
 import { StudioError } from '../../contract/errors';
 import type { Graph } from './ir';
 import { graphToOnnx } from './onnx';
+import { PromiseLru } from '../lru';
 
 export type OrtProvider = 'cpu' | 'webgpu' | 'dml' | 'coreml';
 
@@ -107,9 +108,8 @@ function modelBytes(g: Graph): Uint8Array {
   return b;
 }
 
-// Open sessions, most recently used last. Each holds its weights and an activation arena.
-const MAX_SESSIONS = 3;
-const sessions = new Map<string, { graph: Graph; net: Promise<OrtNet> }>();
+// Open sessions (each holds its weights and an activation arena); three are kept.
+const sessions = new PromiseLru<OrtNet>(3, (n) => n.release());
 const graphIds = new WeakMap<Graph, number>();
 let nextGraphId = 0;
 
@@ -117,27 +117,10 @@ let nextGraphId = 0;
 export function ortNet(graph: Graph, provider: OrtProvider): Promise<OrtNet> {
   let gid = graphIds.get(graph);
   if (gid === undefined) graphIds.set(graph, (gid = nextGraphId++));
-  const key = `${gid}:${provider}`;
-  const hit = sessions.get(key);
-  if (hit) {
-    sessions.delete(key);
-    sessions.set(key, hit);
-    return hit.net;
-  }
-  const net = OrtNet.create(graph, provider);
-  sessions.set(key, { graph, net });
-  net.catch(() => sessions.delete(key));
-  while (sessions.size > MAX_SESSIONS) {
-    const [oldKey, old] = sessions.entries().next().value as [string, { net: Promise<OrtNet> }];
-    sessions.delete(oldKey);
-    void old.net.then((n) => n.release()).catch(() => undefined);
-  }
-  return net;
+  return sessions.get(`${gid}:${provider}`, () => OrtNet.create(graph, provider));
 }
 
 /** Close every cached session (tests, memory pressure, a provider that failed). */
-export async function releaseOrtSessions(provider?: OrtProvider): Promise<void> {
-  const drop = [...sessions].filter(([k]) => !provider || k.endsWith(`:${provider}`));
-  for (const [k] of drop) sessions.delete(k);
-  for (const [, s] of drop) await s.net.then((n) => n.release()).catch(() => undefined);
+export function releaseOrtSessions(provider?: OrtProvider): Promise<void> {
+  return sessions.clear((k) => !provider || k.endsWith(`:${provider}`));
 }

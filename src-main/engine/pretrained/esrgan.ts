@@ -9,60 +9,34 @@ import { PRETRAINED, diskSize, modelDir, netGeometry, type PretrainedSpec } from
 import { registerEsrganLayers } from './custom-layers';
 import { dirLoader, loadArtifacts } from './model-files';
 import { netUpscaler } from './net-runner';
+import { PromiseLru } from '../lru';
 
-// Loaded models, most recent last; four are kept (thick weighs ~29 MB per scale, slim ~1 MB).
-const MAX_LOADED = 4;
-const loaded = new Map<string, Promise<tfl.LayersModel>>();
+// Loaded models; four are kept (thick weighs ~29 MB per scale, slim ~1 MB).
+const loaded = new PromiseLru<tfl.LayersModel>(4, (m) => m.dispose());
 
 /** The LayersModel of one pretrained model at one native scale (cached). */
 export function loadPretrained(spec: PretrainedSpec, scale: number): Promise<tfl.LayersModel> {
-  const key = `${spec.id}@${scale}`;
-  let p = loaded.get(key);
-  if (p) {
-    loaded.delete(key);
-    loaded.set(key, p);
-    return p;
-  }
-  registerEsrganLayers();
-  const dir = modelDir(spec, scale);
-  p = tfl.loadLayersModel(dirLoader(dir));
-  loaded.set(key, p);
-  p.catch(() => loaded.delete(key));
-  while (loaded.size > MAX_LOADED) {
-    const [oldKey, old] = loaded.entries().next().value as [string, Promise<tfl.LayersModel>];
-    loaded.delete(oldKey);
-    void old.then((m) => m.dispose()).catch(() => undefined);
-  }
-  return p;
+  return loaded.get(`${spec.id}@${scale}`, () => {
+    registerEsrganLayers();
+    return tfl.loadLayersModel(dirLoader(modelDir(spec, scale)));
+  });
 }
 
-// Graphs (for ONNX Runtime) of the same models; the sessions are cached by ort-exec.
-const graphs = new Map<string, Promise<Graph>>();
+// Graphs (for ONNX Runtime) of the same models, two kept; the sessions are cached by ort-exec.
+const graphs = new PromiseLru<Graph>(2);
 
-/** The Graph of one pretrained model at one native scale (cached; two kept). */
+/** The Graph of one pretrained model at one native scale (cached). */
 export function pretrainedGraph(spec: PretrainedSpec, scale: number): Promise<Graph> {
-  const key = `${spec.id}@${scale}`;
-  let g = graphs.get(key);
-  if (g) {
-    graphs.delete(key);
-    graphs.set(key, g);
-    return g;
-  }
-  g = loadArtifacts(modelDir(spec, scale)).then((a) =>
-    kerasToGraph(`${spec.id}-x${scale}`, a.modelTopology, kerasWeights(a.weightSpecs ?? [], a.weightData as ArrayBuffer), { scale, range: spec.range }),
-  );
-  graphs.set(key, g);
-  g.catch(() => graphs.delete(key));
-  while (graphs.size > 2) graphs.delete(graphs.keys().next().value as string);
-  return g;
+  return graphs.get(`${spec.id}@${scale}`, async () => {
+    const a = await loadArtifacts(modelDir(spec, scale));
+    return kerasToGraph(`${spec.id}-x${scale}`, a.modelTopology, kerasWeights(a.weightSpecs ?? [], a.weightData as ArrayBuffer), { scale, range: spec.range });
+  });
 }
 
 /** Drop every loaded model (tests, memory pressure). */
 export async function unloadPretrained(): Promise<void> {
-  graphs.clear();
-  const all = [...loaded.values()];
-  loaded.clear();
-  for (const p of all) (await p.catch(() => undefined))?.dispose();
+  await graphs.clear();
+  await loaded.clear();
 }
 
 /** Knobs for tests and benchmarks; the studio uses the defaults. */
