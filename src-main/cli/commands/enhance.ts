@@ -305,6 +305,7 @@ export async function runEnhance(plan: EnhancePlan): Promise<number> {
     if (!item) return;
     if (plan.json && e.type !== 'state' && e.type !== 'output') out({ type: 'event', input: item.input, event: e });
     if (e.type === 'progress' || e.type === 'train') item.active = true;
+    if (e.type === 'info' && e.notice && !plan.json) say(`note    ${item.label}: ${e.message}`, true);
     if (e.type === 'progress') {
       const p = e.progress;
       item.phase = `${p.phase}${p.total > 1 ? ` ${Math.floor((100 * p.done) / p.total)}%` : ''}`;

@@ -151,7 +151,7 @@ async function runStep<T>(
 ): Promise<{ result: T; backend: BackendName }> {
   let lastErr: Error | undefined;
   for (const [i, backend] of chain.entries()) {
-    if (i > 0) ctx.onEvent?.({ backend, message: `${chain[i - 1]} failed (${lastErr?.message.split('\n')[0].slice(0, 200)}); continuing on ${backend}` });
+    if (i > 0) ctx.onEvent?.({ backend, notice: true, message: `${chain[i - 1]} failed (${lastErr?.message.split('\n')[0].slice(0, 200)}); continuing on ${backend}` });
     try {
       let fn: (t: FloatImage) => Promise<FloatImage>;
       try {
@@ -176,7 +176,7 @@ async function runStep<T>(
         pad: spec.prepad ?? Math.max(spec.margin, spec.overlap),
         signal: ctx.signal,
         onTile: (done, total) => ctx.onProgress?.({ phase: 'infer', done, total, step: k + 1, message: `x${s} tile ${done}/${total}` }),
-        onSplit: (tile) => ctx.onEvent?.({ backend, message: `${backend} ran out of memory on a tile; continuing with tiles of ${tile} px` }),
+        onSplit: (tile) => ctx.onEvent?.({ backend, notice: true, message: `${backend} ran out of memory on a tile; continuing with tiles of ${tile} px` }),
       };
       return { result: await tiled(opts, guarded), backend };
     } catch (err) {

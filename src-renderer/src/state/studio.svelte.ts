@@ -186,6 +186,7 @@ export class Studio {
         }));
         return;
       case 'info':
+        if (ev.notice) toasts.push({ kind: 'info', title: 'Compute', detail: ev.message });
         this.patchJob(ev.jobId, (j) => ({ ...j, ...(ev.backend ? { backend: ev.backend } : {}), ...(ev.cacheHit !== undefined ? { cacheHit: ev.cacheHit } : {}) }));
         return;
       case 'output':

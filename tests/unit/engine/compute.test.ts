@@ -79,5 +79,6 @@ describe('a backend that fails mid-job', () => {
     const notice = events.find((e) => /onnx-cpu failed .*continuing on/.test(e.message));
     expect(notice?.backend).toBeTruthy();
     expect(notice?.backend).not.toBe('onnx-cpu');
+    expect(notice?.notice).toBe(true);
   });
 });
