@@ -270,7 +270,7 @@ function bigRow(ctx: BenchContext): string[] {
   const photo = path.join(ctx.tmpDir, 'photo-24mp.png');
   const out = path.join(ctx.tmpDir, 'photo-24mp-x4.jpg');
   const r = spawnSync('/usr/bin/time', ['-v', process.execPath, '--import', 'tsx', path.join(HERE, 'compute-big.ts'), photo, out], { encoding: 'utf8', timeout: 4 * 3600_000, maxBuffer: 1 << 24 });
-  const wall = /Elapsed \(wall clock\) time[^:]*: (.+)/.exec(r.stderr)?.[1]?.trim();
+  const wall = /Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (.+)/.exec(r.stderr)?.[1]?.trim();
   const rss = Number(/Maximum resident set size \(kbytes\): (\d+)/.exec(r.stderr)?.[1] ?? NaN);
   const said = r.stdout.trim().split('\n').at(-1) ?? '';
   if (r.status !== 0) return [`24 MP at x4: failed (${(r.stderr || '').trim().split('\n').filter((l) => !/^\s/.test(l)).at(-1) ?? r.status})`];

@@ -113,7 +113,7 @@ describe('Graph -> ONNX model bytes', () => {
 });
 
 describe('nets as Graphs on ONNX Runtime equal their tfjs form', () => {
-  it('ESRGAN slim, medium and thick (the Keras models with their custom layers)', async () => {
+  it('ESRGAN slim, medium and thick (the Keras models with their custom layers)', { timeout: 240_000 }, async () => {
     await ensureBackend('cpu');
     const h = 10, w = 12;
     for (const spec of PRETRAINED) {
