@@ -23,6 +23,7 @@ const SECTIONS: Record<string, () => Promise<Section>> = {
   'pretrained-big': () => import('./pretrained').then((m) => ({ run: m.runBig })),
   adapt: () => import('./pretrained').then((m) => ({ run: m.runAdapt })),
   compute: () => import('./compute'),
+  realesrgan: () => import('./realesrgan'),
 };
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

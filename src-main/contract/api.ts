@@ -11,7 +11,7 @@ import { cacheApi } from './cache';
 
 export const ModelInfo = z.object({
   id: MethodId,
-  family: z.enum(['interpolation', 'pretrained', 'zero-shot', 'adapt', 'user']),
+  family: z.enum(['interpolation', 'pretrained', 'zero-shot', 'adapt', 'user', 'imported']),
   label: z.string(),
   scales: z.array(z.number()),
   description: z.string(),
@@ -34,6 +34,43 @@ export const BackendStatus = z.object({
   gflops: z.number().optional(),
 });
 export type BackendStatus = z.infer<typeof BackendStatus>;
+
+/** A model file people bring: .pth/.pt/.ckpt, .safetensors, .onnx, or an ncnn .param (its .bin beside it). */
+export const ModelImport = z
+  .object({
+    path: z.string().min(1).max(4096),
+    /** Method name (becomes 'user:<name>'); default: from the file name. */
+    name: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]{0,62}$/i, '1-63 letters, digits, . _ -, starting with a letter or digit')
+      .optional(),
+    /** Licence text to keep with the model. */
+    license: z.string().max(100_000).optional(),
+  })
+  .strict();
+export type ModelImport = z.infer<typeof ModelImport>;
+
+/**
+ * A piece of a model file sent by the app (browser or desktop window), written to a staging
+ * folder in the data folder; 'models.add' then imports the staged file and removes the folder.
+ */
+export const ModelChunk = z
+  .object({
+    /** Names the staging folder: one per import (ncnn: the .param and the .bin together). */
+    batch: z.string().regex(/^[a-z0-9]{8,40}$/),
+    fileName: z
+      .string()
+      .min(1)
+      .max(180)
+      .regex(/^[^/\\\0]+$/, 'a file name, not a path')
+      .refine((n) => n !== '.' && n !== '..', 'a file name, not a path'),
+    /** Byte offset of this piece: 0 starts the file, then the size staged so far. */
+    offset: z.number().int().min(0).max(2 ** 31),
+    /** The bytes, base64 (at most 512 KiB of data per piece). */
+    data: z.string().max(700_000),
+  })
+  .strict();
+export type ModelChunk = z.infer<typeof ModelChunk>;
 
 export const BackendInfo = z.object({
   /** Where learned methods' nets run (auto's choice, or the one forced). */
@@ -108,6 +145,12 @@ export const jobsApi = {
   'jobs.cancel': method(z.tuple([id]), JobInfo),
   'jobs.retry': method(z.tuple([id]), JobInfo),
   'models.list': method(none, z.array(ModelInfo)),
+  /** Import a model file into the data folder; it becomes a method everywhere. */
+  'models.add': method(z.tuple([ModelImport]), ModelInfo),
+  /** Stage a piece of a model file picked in the app (see ModelChunk); returns the staged file. */
+  'models.stage': method(z.tuple([ModelChunk]), z.object({ path: z.string(), bytes: z.number() })),
+  /** Remove an imported model ('user:<name>' or its name); false when there is none. */
+  'models.remove': method(z.tuple([z.string().min(1).max(80)]), z.boolean()),
 };
 
 export const studioApi = {

@@ -57,6 +57,9 @@ export const ZssrConfig = z
   .strict();
 export type ZssrConfig = z.infer<typeof ZssrConfig>;
 
+/** Detail kept from a GAN's result, in percent (see EnhanceRequest.detail). */
+export const Detail = z.number().min(0).max(100);
+
 export const OutputFormat = z.enum(['jpeg', 'png', 'webp', 'avif', 'tiff']);
 export type OutputFormat = z.infer<typeof OutputFormat>;
 
@@ -88,6 +91,13 @@ export const EnhanceRequest = z
     exportPresets: z.array(z.string().min(1).max(200)).max(16).optional(),
     /** Skip the per-image model cache (learned methods only). */
     noCache: z.boolean().optional(),
+    /**
+     * Learned methods: percent of the net's own detail kept (100, the default: the net's result;
+     * 0: bicubic); the rest is a bicubic enlargement of the photo.
+     */
+    detail: Detail.optional(),
+    /** Also write the hallucination map (<output>.map.png) of a learned method's result. */
+    map: z.boolean().optional(),
   })
   .strict();
 export type EnhanceRequest = z.infer<typeof EnhanceRequest>;

@@ -16,6 +16,8 @@ export const ERROR_CODES = [
   'E_WORKER_CRASHED',
   'E_BACKEND_UNAVAILABLE',
   'E_MODEL_NOT_FOUND',
+  'E_MODEL_INVALID', // a model file that is truncated, damaged or not a model at all
+  'E_MODEL_UNSAFE', // a pickle that asks for code (anything but tensors and plain containers)
   'E_MODEL_UNSUPPORTED', // a valid file of an architecture or layer the studio cannot run
   'E_TRAINING_FAILED',
   'E_DATASET_INVALID',

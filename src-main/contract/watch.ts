@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { method } from './define';
-import { MethodId, OutputFormat, QualityPreset } from './enhance';
+import { MethodId, OutputFormat, QualityPreset, Detail } from './enhance';
 import { ErrorPayloadSchema } from './jobs';
 
 // Watched folders: a source folder + a recipe + options. Every file that lands in the folder
@@ -15,6 +15,8 @@ export const WatchRecipe = z
     method: MethodId,
     scale: z.number().min(1).max(16),
     preset: QualityPreset.optional(),
+    /** Learned methods: percent of the net's detail kept (EnhanceRequest.detail). */
+    detail: Detail.optional(),
     /** Export preset ids: several deliverables per photo (see presets). */
     exportPresets: z.array(z.string().min(1).max(200)).max(16).optional(),
     format: OutputFormat.optional(),

@@ -5,14 +5,19 @@ import { classicalUpscalers } from './classical';
 import { zssrUpscalers } from './zssr';
 import { pretrainedUpscalers } from './pretrained';
 import { adaptUpscalers } from './adapt';
+import { realesrganUpscalers } from './models/builtin';
 
 // Every method the studio offers, in menu order. Each family adds its list here (one line).
-const families: (() => Upscaler[])[] = [() => classicalUpscalers, () => zssrUpscalers, () => pretrainedUpscalers, () => adaptUpscalers];
+const families: (() => Upscaler[])[] = [() => classicalUpscalers, () => zssrUpscalers, () => pretrainedUpscalers, () => realesrganUpscalers, () => adaptUpscalers];
 
 /** User-trained models register at run time (see train/). */
 const extra = new Map<string, Upscaler>();
 export function registerUpscaler(u: Upscaler): void {
   extra.set(u.info.id, u);
+}
+
+export function unregisterUpscaler(id: string): void {
+  extra.delete(id);
 }
 
 export function listUpscalers(): Upscaler[] {

@@ -205,7 +205,8 @@ export function isAllocationFailure(err: unknown): boolean {
   return /out of memory|\bOOM\b|failed to allocate|bad_alloc|allocation failed|cannot allocate|could not allocate|Array buffer allocation/i.test(m);
 }
 
-function crop(img: FloatImage, x0: number, y0: number, w: number, h: number): FloatImage {
+/** The w x h window at (x0, y0) of an image (the image itself when that is all of it). */
+export function crop(img: FloatImage, x0: number, y0: number, w: number, h: number): FloatImage {
   const c = img.channels;
   if (x0 === 0 && y0 === 0 && w === img.width && h === img.height) return img;
   const data = new Float32Array(w * h * c);

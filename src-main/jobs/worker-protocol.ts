@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BackendInfo, ModelInfo } from '../contract/api';
+import { BackendInfo, ModelImport, ModelInfo } from '../contract/api';
 import { BackendName, BackendPreference, type EnhanceRequest } from '../contract/enhance';
 import { ErrorPayloadSchema, InfoEventBody, OutputEventBody, ProgressEventBody, TrainEventBody, type JobInfo } from '../contract/jobs';
 
@@ -65,6 +65,9 @@ export const WORKER_QUERIES = {
   /** With the data folder: models trained there (user:<name>) are listed too. */
   models: { args: z.tuple([z.string().optional()]), result: z.array(ModelInfo) },
   backend: { args: z.tuple([BackendPreference]), result: BackendInfo },
+  /** Import a model file into the data folder (read and checked in the engine process). */
+  importModel: { args: z.tuple([z.string(), ModelImport]), result: ModelInfo },
+  removeModel: { args: z.tuple([z.string(), z.string()]), result: z.boolean() },
 };
 export type WorkerQueryName = keyof typeof WORKER_QUERIES;
 export type WorkerQueryArgs<Q extends WorkerQueryName> = z.infer<(typeof WORKER_QUERIES)[Q]['args']>;

@@ -14,6 +14,7 @@ import { createAppApi } from './app-info';
 import { dataPaths, resolveDataDir, type DataPaths } from './data-dir';
 import { EventBus } from './event-bus';
 import { createJobsApi } from './jobs-api';
+import { createModelsApi } from './models-api';
 import { createLibraryApi, Library } from './library';
 import { createSettingsApi, defaultSettings, SettingsStore } from './settings';
 import { createWatchApi } from '../watch/api';
@@ -171,6 +172,7 @@ export async function createStudioService(opts: StudioServiceOptions = {}): Prom
     ...createSettingsApi(deps),
     ...createLibraryApi(deps),
     ...createJobsApi(deps),
+    ...createModelsApi(deps),
     ...createWatchApi(deps),
     ...createPresetsApi(deps),
     ...createCacheApi(deps),

@@ -454,6 +454,7 @@ export class WatchRunner {
       method: r.method,
       scale: r.scale,
       ...(r.preset ? { preset: r.preset } : {}),
+      ...(r.detail !== undefined ? { detail: r.detail } : {}),
       ...(r.exportPresets?.length ? { exportPresets: r.exportPresets } : {}),
       // Same input, same output name: a redo after a crash replaces its own output, never adds one.
       output: { dir, overwrite: true, ...(r.format ? { format: r.format } : {}), ...(r.quality ? { quality: r.quality } : {}) },

@@ -4,6 +4,7 @@ import { StudioError } from '../contract/errors';
 import type { FloatImage } from '../contract/image';
 import { currentBackend } from '../engine/backend';
 import { classicalKernel } from '../engine/classical';
+import { blendDetail, hallucinationMap } from '../engine/detail';
 import { getUpscaler } from '../engine/registry';
 import type { ModelStore, UpscaleContext, Upscaler } from '../engine/upscaler';
 import { checkOutputSize, decodeImage, encodeImage, encodeSamples, outputDepth, probeImage, writeOutput, type ImageMeta } from '../imaging';
@@ -77,6 +78,11 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
     progress.progress('encode', 1, 1);
     outputs.push(file);
     ctx.emit({ type: 'output', files: [file] });
+    if (made.map) {
+      const mapFile = await placeMainOutput(file.replace(/\.[^.\\/]+$/, '.map.png'), made.map, { input, overwrite, ledger });
+      outputs.push(mapFile);
+      ctx.emit({ type: 'output', files: [mapFile] });
+    }
 
     // Deliverables of the export presets, from the same pixels.
     for (const [i, entry] of presets.entries()) {
@@ -90,7 +96,7 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
           method: req.method,
           scale: req.scale,
           ...(made.backend ? { backend: made.backend } : {}),
-          settings: { ...(req.preset ? { preset: req.preset } : {}), ...(req.zssr ? { zssr: req.zssr } : {}) },
+          settings: { ...(req.preset ? { preset: req.preset } : {}), ...(req.zssr ? { zssr: req.zssr } : {}), ...(req.detail !== undefined ? { detail: req.detail } : {}) },
         },
         entry.preset,
         {
@@ -124,6 +130,8 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
 /** The main output's bytes, and what export presets need when the job has any. */
 interface Made {
   bytes: Buffer;
+  /** The hallucination map (PNG at the photo's size), when asked for. */
+  map?: Buffer;
   pixels?: { rgb: FloatImage; alpha?: FloatImage; meta: ImageMeta };
   backend?: BackendName;
   cacheHit?: boolean;
@@ -171,10 +179,21 @@ async function upscaleInMemory(
     },
   };
   const depth = outputDepth(o.format, req.output?.bitDepth, meta.bitDepth);
-  const samples = !o.keepPixels && !alpha && upscaler.upscaleToSamples ? await upscaler.upscaleToSamples(rgb, uctx, depth) : undefined;
+  // Detail below 100 % and the map need the float result.
+  const detail = learned && req.detail !== undefined && req.detail < 100 ? req.detail / 100 : 1;
+  const wantMap = learned && req.map === true;
+  const streamable = !o.keepPixels && !alpha && detail === 1 && !wantMap;
+  const samples = streamable && upscaler.upscaleToSamples ? await upscaler.upscaleToSamples(rgb, uctx, depth) : undefined;
   const out = samples ? undefined : await upscaler.upscale(rgb, uctx);
   progress.progress('infer', 1, 1);
   throwIfCancelled(signal);
+  if (out && detail < 1) blendDetail(out, rgb, detail);
+  let map: Buffer | undefined;
+  if (out && wantMap) {
+    const m = hallucinationMap(out, rgb);
+    ctx.emit({ type: 'info', message: `hallucination map: ${(m.inferred * 100).toFixed(1)} % mean detail finer than the photo, ${(m.changed * 100).toFixed(2)} % mean difference from it` });
+    map = await encodeImage(m.image, { format: 'png', bitDepth: 8 });
+  }
   if (learned && !backend) {
     backend = currentBackend();
     if (backend) ctx.emit({ type: 'info', message: `ran on the ${backend} backend`, backend });
@@ -189,7 +208,7 @@ async function upscaleInMemory(
 
   progress.progress('encode', 0, 1);
   const quality = req.output?.quality;
-  const found = { ...(backend ? { backend } : {}), ...(cacheHit !== undefined ? { cacheHit } : {}) };
+  const found = { ...(backend ? { backend } : {}), ...(cacheHit !== undefined ? { cacheHit } : {}), ...(map ? { map } : {}) };
   if (samples) return { bytes: await encodeSamples(samples.data, samples, { format: o.format, quality, meta }), ...found };
   if (!out) throw new StudioError('E_INTERNAL', `${req.method} returned no image`);
   return {

@@ -4,10 +4,9 @@
 import { toResult, StudioError } from '../contract/errors';
 import type { HostMessage, WorkerMessage } from '../jobs/worker-protocol';
 import { WorkerRunOptions } from '../jobs/worker-protocol';
-import { answerQuery } from './queries';
+import { answerQuery, loadDataFolderModels } from './queries';
 import { runEnhance } from './enhance';
 import { openModelStore } from './model-store';
-import { loadUserModels } from '../engine/train';
 
 interface Port {
   post(m: WorkerMessage): void;
@@ -49,7 +48,7 @@ async function run(m: Extract<HostMessage, { type: 'run' }>): Promise<void> {
   const done = (async () => {
     const result = await toResult(async () => {
       const options = WorkerRunOptions.parse(m.options);
-      if (options.dataDir) await loadUserModels(options.dataDir); // user:<name> methods trained in this data folder
+      if (options.dataDir) await loadDataFolderModels(options.dataDir); // user:<name> methods trained or imported in this data folder
       const store = openModelStore(options, (message) => port.post({ type: 'log', level: 'warn', message }));
       return runEnhance(m.request, {
         signal: ac.signal,

@@ -35,6 +35,10 @@ an original is never replaced.
   --backend B            auto (default: the fastest that works here, see studio doctor) | onnx-cpu |
                          onnx-webgpu | onnx-directml | onnx-coreml | webgpu | tensorflow-gpu |
                          tensorflow | wasm | cpu (learned methods)
+  --detail PCT           learned methods: percent of the net's own detail to keep, 0-100
+                         (default 100; lower blends toward bicubic: less invented texture)
+  --map                  learned methods: also write <output>.map.png, the hallucination map
+                         (yellow: finer than the photo, inferred; red: differs from the photo)
   --export-preset NAME   also export with this preset; repeat for several deliverables
   --config FILE          a config.json with the keys image, output, scale_factor,
                          scale_times, max_MB, base64 and the ZSSR training keys; keys
@@ -56,6 +60,8 @@ const OPTIONS = {
   quality: { type: 'string' },
   preset: { type: 'string' },
   backend: { type: 'string' },
+  detail: { type: 'string' },
+  map: { type: 'boolean', default: false },
   'export-preset': { type: 'string', multiple: true },
   config: { type: 'string' },
   recursive: { type: 'boolean', default: false },
@@ -165,6 +171,8 @@ export async function planEnhance(argv: string[]): Promise<EnhancePlan> {
     scale,
     ...(v.preset ? { preset: parseChoice('preset', v.preset, QualityPreset.options) } : {}),
     ...(v.backend ? { backend: parseChoice('backend', v.backend, BACKEND_CHOICES) } : {}),
+    ...(v.detail !== undefined ? { detail: parseNumber('detail', v.detail, { min: 0, max: 100 }) } : {}),
+    ...(v.map ? { map: true } : {}),
     ...(zssr ? { zssr } : {}),
     ...(exportPresets?.length ? { exportPresets } : {}),
     ...(v['no-cache'] ? { noCache: true } : {}),

@@ -31,6 +31,7 @@ Recipe:
   --scale S              upscale factor, 1-16
   --out DIR              output root (sub-folders of <dir> are mirrored below it)
   --preset P             draft | balanced | max (learned methods)
+  --detail PCT           learned methods: percent of the net's own detail kept, 0-100
   --export-preset NAME   export preset id; repeat for several deliverables per photo
   --format F             jpeg | png | webp | avif | tiff (default: same as the photo)
   --quality Q            1-100
@@ -59,6 +60,7 @@ function parse(argv: string[]) {
       scale: { type: 'string' },
       out: { type: 'string' },
       preset: { type: 'string' },
+      detail: { type: 'string' },
       'export-preset': { type: 'string', multiple: true },
       format: { type: 'string' },
       quality: { type: 'string' },
@@ -88,6 +90,7 @@ function parse(argv: string[]) {
       scale: parseNumber('scale', values.scale, { min: 1, max: 16 }, HELP),
       outDir: path.resolve(values.out),
       ...(preset ? { preset } : {}),
+      ...(values.detail !== undefined ? { detail: parseNumber('detail', values.detail, { min: 0, max: 100 }, HELP) } : {}),
       ...(values['export-preset']?.length ? { exportPresets: values['export-preset'] } : {}),
       ...(format ? { format } : {}),
       ...(quality !== undefined ? { quality } : {}),

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { StudioError } from '../../contract/errors';
+import type { ModelInfo } from '../../contract/api';
 import type { NetSpec } from './net-runner';
 
 export type PretrainedId = 'esrgan-slim' | 'esrgan-medium' | 'esrgan-thick';
@@ -122,4 +123,26 @@ export function diskSize(spec: PretrainedSpec): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * `info` with a sizeBytes read from disk on first look (listing methods must neither wait for
+ * nor fail on a missing package: then the size is simply absent).
+ */
+export function withLazySize(info: ModelInfo, size: () => number | undefined): ModelInfo {
+  let known: number | undefined | null = null;
+  Object.defineProperty(info, 'sizeBytes', {
+    enumerable: true,
+    get: () => {
+      if (known === null) {
+        try {
+          known = size();
+        } catch {
+          known = undefined;
+        }
+      }
+      return known;
+    },
+  });
+  return info;
 }

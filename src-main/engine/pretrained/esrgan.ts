@@ -5,7 +5,7 @@ import type { tf } from '../backend';
 import type { Upscaler } from '../upscaler';
 import { kerasToGraph, kerasWeights } from '../graph/from-keras';
 import type { Graph } from '../graph/ir';
-import { PRETRAINED, diskSize, modelDir, netGeometry, type PretrainedSpec } from './catalog';
+import { PRETRAINED, diskSize, modelDir, netGeometry, withLazySize, type PretrainedSpec } from './catalog';
 import { registerEsrganLayers } from './custom-layers';
 import { dirLoader, loadArtifacts } from './model-files';
 import { netUpscaler } from './net-runner';
@@ -45,7 +45,6 @@ export interface EsrganOptions {
 }
 
 export function esrganUpscaler(spec: PretrainedSpec, opts: EsrganOptions = {}): Upscaler {
-  let size: number | undefined | null = null;
   const info: ModelInfo = {
     id: spec.id,
     family: 'pretrained',
@@ -56,14 +55,7 @@ export function esrganUpscaler(spec: PretrainedSpec, opts: EsrganOptions = {}): 
     source: `${spec.pkg} 1.0.0 (UpscalerJS, https://github.com/thekevinscott/UpscalerJS)`,
     speed: spec.speed,
   };
-  // Size is read from disk lazily; listing models must not fail if a package is missing.
-  Object.defineProperty(info, 'sizeBytes', {
-    enumerable: true,
-    get: () => {
-      if (size === null) size = diskSize(spec);
-      return size;
-    },
-  });
+  withLazySize(info, () => diskSize(spec));
   return netUpscaler(
     info,
     {

@@ -1,8 +1,14 @@
+import type { ModelInfo } from '../../../src-main/contract/api';
 import type { EnhanceRequest, QualityPreset, ZssrConfig } from '../../../src-main/contract/enhance';
 
 const STORAGE_KEY = 'loupe.enhance.v1';
 
 export const SCALES = [2, 3, 4, 8] as const;
+
+/** Methods whose result carries a net's own (possibly invented) detail: the detail slider and map apply. */
+export function hasNetDetail(m: ModelInfo | undefined): boolean {
+  return !!m && (m.family === 'pretrained' || m.family === 'imported' || m.family === 'user' || m.family === 'adapt');
+}
 
 /** The source document's config keys shown under "Advanced" for zero-shot methods, in its order. */
 export const ZSSR_FIELDS: { key: keyof ZssrConfig; label: string; kind: 'int' | 'float' | 'bool'; hint: string }[] = [
@@ -31,6 +37,8 @@ interface Saved {
   scale: number;
   preset: QualityPreset;
   zssr: ZssrConfig;
+  detail: number;
+  map: boolean;
 }
 
 function load(): Partial<Saved> {
@@ -49,6 +57,10 @@ class EnhanceChoice {
   preset = $state<QualityPreset>('balanced');
   /** Advanced ZSSR values the user typed; empty means "the preset decides". */
   zssr = $state<ZssrConfig>({});
+  /** Percent of a learned method's own detail kept (100: as the net made it; 0: bicubic). */
+  detail = $state(100);
+  /** Also make the hallucination map. */
+  map = $state(false);
 
   constructor() {
     const s = load();
@@ -56,22 +68,34 @@ class EnhanceChoice {
     if (typeof s.scale === 'number') this.scale = s.scale;
     if (s.preset === 'draft' || s.preset === 'balanced' || s.preset === 'max') this.preset = s.preset;
     if (s.zssr && typeof s.zssr === 'object') this.zssr = s.zssr;
+    if (typeof s.detail === 'number' && s.detail >= 0 && s.detail <= 100) this.detail = s.detail;
+    if (typeof s.map === 'boolean') this.map = s.map;
   }
 
   save(): void {
     try {
-      const s: Saved = { method: this.method, scale: this.scale, preset: this.preset, zssr: $state.snapshot(this.zssr) };
+      const s: Saved = { method: this.method, scale: this.scale, preset: this.preset, zssr: $state.snapshot(this.zssr), detail: this.detail, map: this.map };
       localStorage.setItem(STORAGE_KEY, JSON.stringify(s));
     } catch {
       // storage full or disabled: choices simply are not remembered
     }
   }
 
-  /** The request fields these choices make (zssr settings only for zero-shot methods). */
-  request(zeroShot: boolean): Omit<EnhanceRequest, 'input'> {
+  /**
+   * The request fields these choices make (zssr settings only for zero-shot methods; detail and
+   * map only for methods with a net's own detail).
+   */
+  request(zeroShot: boolean, gan = false): Omit<EnhanceRequest, 'input'> {
     const zssr = $state.snapshot(this.zssr);
     const hasZssr = zeroShot && Object.keys(zssr).length > 0;
-    return { method: this.method, scale: this.scale, preset: this.preset, ...(hasZssr ? { zssr } : {}) };
+    return {
+      method: this.method,
+      scale: this.scale,
+      preset: this.preset,
+      ...(hasZssr ? { zssr } : {}),
+      ...(gan && this.detail < 100 ? { detail: this.detail } : {}),
+      ...(gan && this.map ? { map: true } : {}),
+    };
   }
 }
 

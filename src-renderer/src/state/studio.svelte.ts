@@ -3,6 +3,7 @@ import type { EnhanceRequest } from '../../../src-main/contract/enhance';
 import type { StudioEvent } from '../../../src-main/contract/events';
 import type { JobEvent, JobInfo, LossPoint } from '../../../src-main/contract/jobs';
 import type { StudioClient } from '../client';
+import { StudioError } from '../../../src-main/contract/errors';
 import { toPayload } from '../lib/errors';
 import { formatBytes } from '../lib/format';
 import { toasts } from './toasts.svelte';
@@ -135,6 +136,45 @@ export class Studio {
     });
     this.jobs = Object.fromEntries(jobs.map((j) => [j.id, j]));
     if (!this.currentId && images.length > 0) this.currentId = images[0].id;
+  }
+
+  /**
+   * Import a model file picked in the app (for ncnn: the .param and the .bin together). The
+   * files go to the studio piece by piece (512 KiB each), then it reads and checks them.
+   */
+  async addModel(files: readonly File[], name?: string): Promise<ModelInfo | undefined> {
+    const batch = Array.from(crypto.getRandomValues(new Uint8Array(10)), (b) => b.toString(16).padStart(2, '0')).join('');
+    const primary = files.find((f) => /\.param$/i.test(f.name)) ?? files.find((f) => !/\.bin$/i.test(f.name)) ?? files[0];
+    try {
+      if (!primary) throw new StudioError('E_INVALID_ARGUMENT', 'no file chosen');
+      let staged = '';
+      for (const f of files) {
+        const bytes = new Uint8Array(await f.arrayBuffer());
+        const PIECE = 512 * 1024;
+        for (let offset = 0; offset === 0 || offset < bytes.length; offset += PIECE) {
+          let bin = '';
+          for (const b of bytes.subarray(offset, offset + PIECE)) bin += String.fromCharCode(b);
+          const r = await this.client.call('models.stage', { batch, fileName: f.name, offset, data: btoa(bin) });
+          if (f === primary) staged = r.path;
+        }
+      }
+      const m = await this.client.call('models.add', { path: staged, ...(name ? { name } : {}) });
+      this.models = await this.client.call('models.list');
+      toasts.push({ kind: 'success', title: `Added ${m.label}` });
+      return m;
+    } catch (err) {
+      toasts.error(toPayload(err), `Cannot add ${primary?.name ?? 'the model'}`);
+      return undefined;
+    }
+  }
+
+  async removeModel(id: string): Promise<void> {
+    try {
+      await this.client.call('models.remove', id);
+      this.models = await this.client.call('models.list');
+    } catch (err) {
+      toasts.error(toPayload(err), 'Cannot remove the model');
+    }
   }
 
   private onEvent(e: StudioEvent): void {

@@ -15,6 +15,8 @@ class ViewerState {
   split = $state(0.5);
   loupe = $state(false);
   surround = $state<Surround>('dark');
+  /** Show the result's hallucination map over it (when the job made one). */
+  showMap = $state(false);
 
   effectiveZoom(): number {
     return this.zoom === 'fit' ? this.fitScale : this.zoom;
@@ -46,3 +48,8 @@ class ViewerState {
 }
 
 export const viewer = new ViewerState();
+
+/** Index of the hallucination map among a job's outputs (<output>.map.png), or -1. */
+export function mapIndex(outputs: readonly string[]): number {
+  return outputs.findIndex((f) => /\.map\.png$/i.test(f));
+}

