@@ -1,6 +1,7 @@
 // Bench-only child process: a 24 MP photo (6000x4000, made here) upscaled x4 by the compact
 // Real-ESRGAN net through the studio's tiled runner (rows quantized as tiles finish) and written
-// as an 8-bit JPEG by the studio's encoder. Run under /usr/bin/time -v by bench/compute.ts.
+// as an 8-bit JPEG by the studio's encoder. Run under /usr/bin/time -v by bench/compute.ts;
+// `--make-only` just makes the photo (for the `studio enhance` run).
 import fs from 'node:fs';
 import sharp from 'sharp';
 import type { FloatImage } from '../src-main/contract/image';
@@ -24,6 +25,7 @@ if (!fs.existsSync(photo)) {
     }
   await sharp(raw, { raw: { width: W, height: H, channels: 3 } }).png({ compressionLevel: 1 }).toFile(photo);
 }
+if (process.argv.includes('--make-only')) process.exit(0);
 const { data, info } = await sharp(photo, { limitInputPixels: false }).removeAlpha().raw().toBuffer({ resolveWithObject: true });
 const img: FloatImage = { width: info.width, height: info.height, channels: 3, data: Float32Array.from(data, (v) => v / 255) };
 const graph = compactGraphFromSafetensors();
