@@ -124,6 +124,16 @@ function zssrNet(): Graph {
   return zssrGraph(w, shape);
 }
 
+/** Whether the built-in Real-ESRGAN model files are installed. */
+function haveBuiltin(): boolean {
+  try {
+    realesrganDir();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function cases(quick: boolean): NetCase[] {
   const t = (full: number) => (quick ? Math.min(full, 48) : full);
   const list: NetCase[] = [
@@ -139,12 +149,7 @@ function cases(quick: boolean): NetCase[] {
     const dir = realesrganDir();
     return ncnnToGraph(fs.readFileSync(path.join(dir, `${file}.param`), 'utf8'), fs.readFileSync(path.join(dir, `${file}.bin`)), file);
   };
-  let builtin = true;
-  try {
-    realesrganDir();
-  } catch {
-    builtin = false;
-  }
+  const builtin = haveBuiltin();
   if (builtin) {
     list.push({ id: 'Real-ESRGAN x4plus', what: 'RRDBNet 23 blocks (ncnn files)', graph: ncnn('realesrgan-x4plus'), tile: t(64) });
     list.push({ id: 'Real-ESRGAN compact x4', what: 'SRVGGNetCompact (ncnn files)', graph: ncnn('realesrgan-x4fast'), tile: t(128) });
@@ -287,12 +292,7 @@ function bigRow(ctx: BenchContext): string[] {
   if (!fs.existsSync('/usr/bin/time')) return ['24 MP at x4: not measured (/usr/bin/time missing).'];
   const photo = path.join(ctx.tmpDir, 'photo-24mp.png');
   const run = (args: string[]) => spawnSync('/usr/bin/time', ['-v', process.execPath, '--import', 'tsx', path.join(HERE, 'compute-big.ts'), ...args], { encoding: 'utf8', timeout: 4 * 3600_000, maxBuffer: 1 << 24 });
-  let builtin = true;
-  try {
-    realesrganDir();
-  } catch {
-    builtin = false;
-  }
+  const builtin = haveBuiltin();
   if (builtin) {
     const made = run([photo, '--make-only']);
     if (made.status !== 0) return [`24 MP at x4: the test photo could not be made (${made.stderr.trim().split('\n').at(-1)})`];
