@@ -22,6 +22,7 @@ const SECTIONS: Record<string, () => Promise<Section>> = {
   pretrained: () => import('./pretrained'),
   'pretrained-big': () => import('./pretrained').then((m) => ({ run: m.runBig })),
   adapt: () => import('./pretrained').then((m) => ({ run: m.runAdapt })),
+  compute: () => import('./compute'),
   realesrgan: () => import('./realesrgan'),
   niqe: () => import('./niqe'),
 };

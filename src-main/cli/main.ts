@@ -18,6 +18,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   serve: () => import('./commands/serve'),
   presets: () => import('./commands/presets'),
   cache: () => import('./commands/cache'),
+  doctor: () => import('./commands/doctor'),
   train: () => import('./commands/train'),
 };
 

@@ -23,6 +23,19 @@ export const ModelInfo = z.object({
 });
 export type ModelInfo = z.infer<typeof ModelInfo>;
 
+export const BackendStatus = z.object({
+  name: BackendName,
+  available: z.boolean(),
+  reason: z.string().optional(),
+  /** 'inference' (ONNX Runtime) or 'training and inference' (tfjs, the wasm kernels). */
+  role: z.string().optional(),
+  /** "CPU · 8 cores", "GPU · Apple M2". */
+  device: z.string().optional(),
+  /** Measured by the compute probe on a small conv net. */
+  gflops: z.number().optional(),
+});
+export type BackendStatus = z.infer<typeof BackendStatus>;
+
 /** A model file people bring: .pth/.pt/.ckpt, .safetensors, .onnx, or an ncnn .param (its .bin beside it). */
 export const ModelImport = z
   .object({
@@ -61,9 +74,14 @@ export const ModelChunk = z
 export type ModelChunk = z.infer<typeof ModelChunk>;
 
 export const BackendInfo = z.object({
+  /** Where learned methods' nets run (auto's choice, or the one forced). */
   active: BackendName,
   preference: BackendPreference,
-  available: z.array(z.object({ name: BackendName, available: z.boolean(), reason: z.string().optional() })),
+  available: z.array(BackendStatus),
+  /** The active backend's device, for the top-bar badge: "CPU · 2 cores", "GPU · <name>". */
+  device: z.string().optional(),
+  /** Where training (ZSSR, train, Adapt) runs for this preference. */
+  training: BackendName.optional(),
 });
 export type BackendInfo = z.infer<typeof BackendInfo>;
 

@@ -16,7 +16,14 @@ export type MethodId = z.infer<typeof MethodId>;
 export const QualityPreset = z.enum(['draft', 'balanced', 'max']);
 export type QualityPreset = z.infer<typeof QualityPreset>;
 
-export const BackendName = z.enum(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+/**
+ * Where learned methods run. onnx-*: ONNX Runtime (inference of every net) on the CPU (all
+ * cores), WebGPU (any GPU through Dawn: Vulkan, Metal, D3D12), DirectML (Windows) or CoreML
+ * (macOS). webgpu: tfjs on Dawn (training and inference on any GPU). tensorflow-gpu/tensorflow:
+ * tfjs-node's libtensorflow (CUDA / CPU). wasm: the studio's WebAssembly kernels (ZSSR
+ * training) and tfjs-wasm. cpu: tfjs in plain JavaScript.
+ */
+export const BackendName = z.enum(['onnx-cpu', 'onnx-webgpu', 'onnx-directml', 'onnx-coreml', 'webgpu', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
 export type BackendName = z.infer<typeof BackendName>;
 export const BackendPreference = z.union([BackendName, z.literal('auto')]);
 export type BackendPreference = z.infer<typeof BackendPreference>;

@@ -84,6 +84,8 @@ export const InfoEventBody = z.object({
   message: z.string(),
   backend: BackendName.optional(),
   cacheHit: z.boolean().optional(),
+  /** Something people should see (e.g. a backend failed and the job continues on another). */
+  notice: z.boolean().optional(),
 });
 export const OutputEventBody = z.object({ type: z.literal('output'), files: z.array(z.string()) });
 

@@ -1,6 +1,13 @@
-// Tiled inference for images too big to run whole: overlapping tiles, blended with feathered
-// weights that form an exact partition of unity (so no weight plane is needed), cancellable
-// between tiles, with an output-size guard that fires before any work.
+// Tiled inference for images too big to run whole, done so that nobody can see the tiles:
+// - the image is pre-padded by reflection, so border tiles see context as inner ones do (a net's
+//   zero padding at the photo's edge otherwise darkens and tints corners);
+// - neighbouring tiles overlap by more than the net's receptive field where affordable: pixels
+//   within `margin` of an inner tile edge get (almost) no weight, the rest of the overlap is a
+//   linear cross-fade; the weights form an exact partition of unity (no weight plane needed);
+// - tiles are shrunk to fit the image evenly (no cliff in work when the photo grows a little);
+// - the tile size comes from a memory budget, and a tile whose allocation fails is split in four
+//   and retried (recursively), and later tiles start at the smaller size.
+// Cancellable between tiles, with an output-size guard that fires before any work.
 import os from 'node:os';
 import { StudioError } from '../contract/errors';
 import type { FloatImage } from '../contract/image';
@@ -22,6 +29,15 @@ export interface TileOptions {
   onTile?(done: number, total: number): void;
   /** Refuse outputs above this many pixels (E_OUTPUT_TOO_LARGE) before any work. Default: memory based. */
   maxOutputPixels?: number;
+  /**
+   * Input pixels of reflection added around the image before tiling and cropped from the output
+   * (default 0). Needs `pad * scale` to be whole.
+   */
+  pad?: number;
+  /** Smallest tile side a failed allocation may split down to (default 32). */
+  minTile?: number;
+  /** Told when a tile's allocation failed and tiles are now at most `tile` pixels. */
+  onSplit?(tile: number, err: Error): void;
 }
 
 /** A run of finished output rows (full output width), handed out as soon as no tile can touch them. */
@@ -69,19 +85,27 @@ export function checkTiledOutput(width: number, height: number, channels: number
 }
 
 /**
- * Memory the backend may spend on one tile's activations. wasm has one linear heap that never
- * shrinks, so it gets less; native TensorFlow manages its own memory well.
+ * Memory the backend may spend on one tile's activations. ONNX Runtime on the CPU gets a share of
+ * the RAM (its arena is reused tile after tile); GPU backends a fixed share of a typical card's
+ * memory; wasm has one linear heap that never shrinks, so it gets less.
  */
 export function tileBudgetBytes(backend: BackendName | undefined): number {
+  const MB = 2 ** 20;
   switch (backend) {
+    case 'onnx-cpu':
+      return Math.min(1024 * MB, Math.max(256 * MB, os.totalmem() / 16));
+    case 'onnx-webgpu':
+    case 'onnx-directml':
+    case 'onnx-coreml':
+    case 'webgpu':
     case 'tensorflow-gpu':
-      return 512 * 2 ** 20;
+      return 512 * MB;
     case 'tensorflow':
-      return 1024 * 2 ** 20;
+      return 1024 * MB;
     case 'wasm':
-      return 320 * 2 ** 20;
+      return 320 * MB;
     default:
-      return 384 * 2 ** 20;
+      return 384 * MB;
   }
 }
 
@@ -112,10 +136,17 @@ function rawWeight(d: number, margin: number, ramp: number): number {
   return Math.min(1, (d - margin + 0.5) / ramp);
 }
 
+/**
+ * Tiles along one axis: the fewest of side <= `tile` that overlap by at least `overlap`, then
+ * shrunk to the smallest equal side that still covers the axis with that overlap, so the work
+ * grows with the image and not in steps of whole tiles.
+ */
 function planAxis(length: number, outLength: number, scale: number, tile: number, overlap: number, margin: number): AxisPlan {
-  const starts = tileStarts(length, tile, overlap);
+  const count = tileStarts(length, tile, overlap).length;
+  const fitted = count === 1 ? length : Math.min(tile, Math.ceil((length + (count - 1) * overlap) / count));
+  const starts = tileStarts(length, fitted, overlap);
   const n = starts.length;
-  const lengths = starts.map((s) => Math.min(tile, length - s));
+  const lengths = starts.map((s) => Math.min(fitted, length - s));
   const outLens = lengths.map((l) => Math.round(l * scale));
   // The last tile is anchored to the far edge so rounding at fractional scales never leaves a gap.
   const outStarts = starts.map((s, i) => (s + lengths[i] >= length ? outLength - outLens[i] : Math.round(s * scale)));
@@ -137,6 +168,41 @@ function planAxis(length: number, outLength: number, scale: number, tile: number
   });
   const weights = raw.map((w, i) => w.map((v, p) => v / sum[outStarts[i] + p]));
   return { starts, lengths, outStarts, weights };
+}
+
+/** Index into [0, n) mirrored at the edges without repeating them (PyTorch's 'reflect'). */
+function mirror(i: number, n: number): number {
+  if (n === 1) return 0;
+  const period = 2 * (n - 1);
+  const m = ((i % period) + period) % period;
+  return m < n ? m : period - m;
+}
+
+/** The image with `p` pixels of reflection on every side. */
+export function reflectPad(img: FloatImage, p: number): FloatImage {
+  if (p <= 0) return img;
+  const { width: w, height: h, channels: c } = img;
+  const W = w + 2 * p;
+  const H = h + 2 * p;
+  const data = new Float32Array(W * H * c);
+  const cols = Array.from({ length: W }, (_, x) => mirror(x - p, w));
+  for (let y = 0; y < H; y++) {
+    const sy = mirror(y - p, h);
+    const src = sy * w * c;
+    const dst = y * W * c;
+    for (let x = 0; x < W; x++) {
+      const s = src + cols[x] * c;
+      const d = dst + x * c;
+      for (let k = 0; k < c; k++) data[d + k] = img.data[s + k];
+    }
+  }
+  return { width: W, height: H, channels: c, data };
+}
+
+/** An allocation failure of any runtime (V8, wasm, ONNX Runtime, tfjs, WebGPU): worth a smaller tile. */
+export function isAllocationFailure(err: unknown): boolean {
+  const m = err instanceof Error ? `${err.name} ${err.message}` : String(err);
+  return /out of memory|\bOOM\b|failed to allocate|bad_alloc|allocation failed|cannot allocate|could not allocate|Array buffer allocation/i.test(m);
 }
 
 /** The w x h window at (x0, y0) of an image (the image itself when that is all of it). */
@@ -199,44 +265,57 @@ async function runTiles(
   const margin = Math.min(Math.floor(opts.margin ?? overlap / 4), Math.floor(overlap / 2));
   const outW = Math.round(img.width * scale);
   const outH = Math.round(img.height * scale);
-  const px = planAxis(img.width, outW, scale, tile, overlap, margin);
-  const py = planAxis(img.height, outH, scale, tile, overlap, margin);
+  // Reflection around the image; its output is cropped away (offset `cut` in output pixels).
+  const pad = Math.max(0, Math.floor(opts.pad ?? 0));
+  const usePad = pad > 0 && Number.isInteger(pad * scale);
+  const src = usePad ? reflectPad(img, pad) : img;
+  const cut = usePad ? pad * scale : 0;
+  const fullW = usePad ? src.width * scale : outW;
+  const fullH = usePad ? src.height * scale : outH;
+  const px = planAxis(src.width, fullW, scale, tile, overlap, margin);
+  const py = planAxis(src.height, fullH, scale, tile, overlap, margin);
   const total = px.starts.length * py.starts.length;
+  const split = splitter(opts, scale, overlap, margin, fn);
 
-  // Rolling window of output rows [winY, winY + winH); in whole mode it is the whole output.
+  // Rolling window of output rows [winY, winY + winH) (cropped coordinates); whole mode: everything.
   let winY = 0;
   let winH = whole ? outH : 0;
   let win = new Float32Array(whole ? outW * outH * c : 0);
   let done = 0;
   for (let j = 0; j < py.starts.length; j++) {
-    const oy = py.outStarts[j];
-    const rowEnd = oy + py.weights[j].length;
+    const oy = py.outStarts[j] - cut;
+    const wy = py.weights[j];
+    const rowEnd = Math.min(outH, oy + wy.length);
     if (!whole) {
       // Grow the window to cover this tile row, keeping rows still shared with the previous one.
-      const next = new Float32Array(outW * (rowEnd - oy) * c);
-      if (winH > 0 && winY + winH > oy) next.set(win.subarray((oy - winY) * outW * c, winH * outW * c));
+      const top = Math.max(0, oy);
+      const next = new Float32Array(outW * Math.max(0, rowEnd - top) * c);
+      if (winH > 0 && winY + winH > top) next.set(win.subarray((top - winY) * outW * c, winH * outW * c));
       win = next;
-      winY = oy;
-      winH = rowEnd - oy;
+      winY = top;
+      winH = Math.max(0, rowEnd - top);
     }
-    const wy = py.weights[j];
     for (let i = 0; i < px.starts.length; i++) {
       if (opts.signal?.aborted) throw cancelled();
-      const inTile = crop(img, px.starts[i], py.starts[j], px.lengths[i], py.lengths[j]);
-      const out = await fn(inTile);
+      const inTile = crop(src, px.starts[i], py.starts[j], px.lengths[i], py.lengths[j]);
+      const out = await split(inTile);
       const wx = px.weights[i];
       if (out.width !== wx.length || out.height !== wy.length || out.channels !== c) {
         throw new StudioError('E_INTERNAL', `tile function returned ${out.width}x${out.height}x${out.channels}, expected ${wx.length}x${wy.length}x${c}`);
       }
-      const ox = px.outStarts[i];
-      for (let y = 0; y < out.height; y++) {
+      const ox = px.outStarts[i] - cut;
+      const x0 = Math.max(0, -ox);
+      const x1 = Math.min(out.width, outW - ox);
+      const y0 = Math.max(0, -oy);
+      const y1 = Math.min(out.height, outH - oy);
+      for (let y = y0; y < y1; y++) {
         const wyv = wy[y];
         const dst = ((oy + y - winY) * outW + ox) * c;
-        const src = y * out.width * c;
-        for (let x = 0; x < out.width; x++) {
+        const srow = y * out.width * c;
+        for (let x = x0; x < x1; x++) {
           const wgt = wx[x] * wyv;
           const d = dst + x * c;
-          const s = src + x * c;
+          const s = srow + x * c;
           for (let k = 0; k < c; k++) win[d + k] += out.data[s + k] * wgt;
         }
       }
@@ -244,7 +323,7 @@ async function runTiles(
     }
     if (!whole) {
       // Rows above the next tile row are final.
-      const finalEnd = j + 1 < py.starts.length ? py.outStarts[j + 1] : outH;
+      const finalEnd = j + 1 < py.starts.length ? Math.min(outH, Math.max(0, py.outStarts[j + 1] - cut)) : outH;
       if (finalEnd > winY) {
         await onBand({ y: winY, height: finalEnd - winY, width: outW, channels: c, data: win.subarray(0, (finalEnd - winY) * outW * c) });
       }
@@ -252,4 +331,27 @@ async function runTiles(
   }
   if (whole) await onBand({ y: 0, height: outH, width: outW, channels: c, data: win });
   return { width: outW, height: outH, channels: c };
+}
+
+/**
+ * `fn` with chaiNNer-style splitting: a tile whose allocation fails is run as four smaller
+ * overlapping tiles (blended like any others) and every later tile starts at that size.
+ */
+function splitter(opts: TileOptions, scale: number, overlap: number, margin: number, fn: (tile: FloatImage) => Promise<FloatImage>) {
+  const minTile = Math.max(8, opts.minTile ?? 32, 2 * overlap + 8);
+  let limit = Infinity;
+  const run = async (t: FloatImage): Promise<FloatImage> => {
+    const side = Math.max(t.width, t.height);
+    if (side > limit) return subTiles(t, limit);
+    try {
+      return await fn(t);
+    } catch (err) {
+      if (!isAllocationFailure(err) || side <= minTile) throw err;
+      limit = Math.max(minTile, Math.ceil((side + overlap) / 2));
+      opts.onSplit?.(limit, err as Error);
+      return subTiles(t, limit);
+    }
+  };
+  const subTiles = (t: FloatImage, side: number): Promise<FloatImage> => inferTiled(t, { scale, tile: side, overlap, margin, signal: opts.signal, maxOutputPixels: Infinity }, run);
+  return run;
 }

@@ -25,6 +25,8 @@ export interface EngineEvent {
   backend?: BackendName;
   cacheHit?: boolean;
   message: string;
+  /** Show it to people, not only in logs (a fallback to another backend, smaller tiles). */
+  notice?: boolean;
 }
 
 export interface UpscaleContext extends EngineRunOptions {

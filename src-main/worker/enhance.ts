@@ -173,6 +173,7 @@ async function upscaleInMemory(
         message: e.message,
         ...(e.backend ? { backend: e.backend } : {}),
         ...(e.cacheHit !== undefined ? { cacheHit: e.cacheHit } : {}),
+        ...(e.notice ? { notice: true } : {}),
       });
     },
   };

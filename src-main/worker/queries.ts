@@ -1,7 +1,7 @@
 import type { BackendInfo, ModelInfo } from '../contract/api';
 import { BackendPreference } from '../contract/enhance';
 import { StudioError } from '../contract/errors';
-import { ensureBackend, probeBackends } from '../engine/backend';
+import { computeInfo } from '../engine/compute-info';
 import { listModels } from '../engine/registry';
 import { importedModelId, importModel, removeImportedModel, syncImportedModels } from '../engine/models/imported';
 import { getUpscaler } from '../engine/registry';
@@ -29,7 +29,7 @@ export async function answerQuery(query: WorkerQueryName, args: unknown[]): Prom
     case 'backend': {
       const [pref] = WORKER_QUERIES.backend.args.parse(args);
       const preference = BackendPreference.parse(pref);
-      return { active: await ensureBackend(preference), preference, available: probeBackends() };
+      return (await computeInfo(preference)).info;
     }
     default:
       throw new StudioError('E_INVALID_ARGUMENT', `unknown worker query '${String(query)}'`);

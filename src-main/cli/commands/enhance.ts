@@ -32,7 +32,9 @@ an original is never replaced.
                          16-bit PNG/TIFF stay 16-bit)
   --quality Q            1-100 for jpeg/webp/avif
   --preset P             draft | balanced | max (learned methods: speed vs quality)
-  --backend B            auto | tensorflow-gpu | tensorflow | wasm | cpu (learned methods)
+  --backend B            auto (default: the fastest that works here, see studio doctor) | onnx-cpu |
+                         onnx-webgpu | onnx-directml | onnx-coreml | webgpu | tensorflow-gpu |
+                         tensorflow | wasm | cpu (learned methods)
   --detail PCT           learned methods: percent of the net's own detail to keep, 0-100
                          (default 100; lower blends toward bicubic: less invented texture)
   --map                  learned methods: also write <output>.map.png, the hallucination map
@@ -299,6 +301,7 @@ export async function runEnhance(plan: EnhancePlan): Promise<number> {
     if (!item) return;
     if (plan.json && e.type !== 'state' && e.type !== 'output') out({ type: 'event', input: item.input, event: e });
     if (e.type === 'progress' || e.type === 'train') item.active = true;
+    if (e.type === 'info' && e.notice && !plan.json) say(`note    ${item.label}: ${e.message}`, true);
     if (e.type === 'progress') {
       const p = e.progress;
       item.phase = `${p.phase}${p.total > 1 ? ` ${Math.floor((100 * p.done) / p.total)}%` : ''}`;

@@ -188,7 +188,8 @@ Options:
   --niqe-model <f>   a pristine NIQE model file instead of the shipped one
                      (see docs/imaging.md; refit with bench/niqe-fit.ts)
   --preset <p>       draft | balanced | max, for learned methods
-  --backend <b>      auto | tensorflow-gpu | tensorflow | wasm | cpu, for learned methods
+  --backend <b>      auto | onnx-cpu | onnx-webgpu | webgpu | tensorflow-gpu | tensorflow | wasm | cpu
+                     (learned methods; studio doctor lists what runs here)
   --out <dir>        also save every upscaled image there (PNG)
   --json             print the results as JSON instead of a table
   -h, --help         this text

@@ -1,6 +1,6 @@
 // `studio train`: train your own upscaler (document 000's CNN, a ZSSR-kind residual CNN or
 // document 001's GAN) on a folder of high-resolution photos; the result joins the method list.
-import { BackendPreference } from '../../contract/enhance';
+import { BackendName, BackendPreference } from '../../contract/enhance';
 import { ARCHS, defaultConfig, trainModel, type TrainConfig } from '../../engine/train';
 import { decodeImage } from '../../imaging';
 import { resolveDataDir } from '../../service';
@@ -43,7 +43,8 @@ watch folders, the app).
   --seed N            random seed (default 1)
   --resume            continue NAME from its last checkpoint (after Ctrl-C or a crash)
   --overwrite         replace an existing model NAME
-  --backend B         auto | wasm | cpu | tensorflow | tensorflow-gpu (default: auto)
+  --backend B         auto | webgpu (any GPU) | wasm | cpu | tensorflow | tensorflow-gpu (default: auto;
+                      an onnx-* choice trains on the tfjs backend of the same device)
   --json              print the result as JSON
   --data-dir DIR      studio data folder (default: STUDIO_DATA_DIR or the user-data folder)
 
@@ -88,7 +89,7 @@ export const command: Command = {
     const arch = parseChoice('arch', values.arch, ARCHS, HELP) ?? 'cnn';
     const scale = parseNumber('scale', values.scale, { integer: true, min: 2, max: 4 }, HELP) ?? 4;
     const backendPick = BackendPreference.safeParse(values.backend);
-    if (!backendPick.success) throw usageError(`--backend must be auto, wasm, cpu, tensorflow or tensorflow-gpu, got '${values.backend}'`, HELP);
+    if (!backendPick.success) throw usageError(`--backend must be auto or one of ${BackendName.options.join(', ')}, got '${values.backend}'`, HELP);
     const name = values.name ?? `${arch}-x${scale}`;
     const d = defaultConfig(arch, name, scale);
     const int = (k: string, v: string | undefined, min: number, max: number) => parseNumber(k, v, { integer: true, min, max }, HELP);

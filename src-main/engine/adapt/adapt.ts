@@ -62,15 +62,17 @@ function toStored(weights: NamedWeight[], meta: Record<string, unknown>): Stored
   return { ...packWeights(weights), meta };
 }
 
-/** Mean L1 of the net on fixed pairs, in [0,1] units. */
-function reconstructionError(g: GraphNet, p: Record<string, tf.Tensor>, pairs: Patch[], P: number, scale: number, range: number): number {
+/** Mean L1 of the net on fixed pairs, in [0,1] units (read asynchronously: GPU backends need it). */
+async function reconstructionError(g: GraphNet, p: Record<string, tf.Tensor>, pairs: Patch[], P: number, scale: number, range: number): Promise<number> {
   let sum = 0;
   for (const pr of pairs) {
-    sum += tf.tidy(() => {
+    const e = tf.tidy(() => {
       const x = tf.mul(tf.tensor4d(pr.lr, [1, P, P, 3]), range) as tf.Tensor4D;
       const y = tf.div(g.forward(p, x, 'native'), range);
-      return tf.mean(tf.abs(tf.sub(tf.clipByValue(y, 0, 1), tf.tensor4d(pr.hr, [1, P * scale, P * scale, 3])))).dataSync()[0];
+      return tf.mean(tf.abs(tf.sub(tf.clipByValue(y, 0, 1), tf.tensor4d(pr.hr, [1, P * scale, P * scale, 3]))));
     });
+    sum += (await e.data())[0];
+    e.dispose();
   }
   return sum / pairs.length;
 }
@@ -114,7 +116,7 @@ export async function fineTune(
   const mode = trainingConvMode();
   const range = spec.range;
   try {
-    const before = reconstructionError(g, vars, check, P, scale, range);
+    const before = await reconstructionError(g, vars, check, P, scale, range);
     let best = before;
     let bestWeights: NamedWeight[] | undefined;
     for (let step = 1; step <= s.steps; step++) {
@@ -131,7 +133,7 @@ export async function fineTune(
       loss?.dispose();
       opts.onStep?.(step, s.steps, lv);
       if (step % s.checkEvery === 0 || step === s.steps) {
-        const e = reconstructionError(g, vars, check, P, scale, range);
+        const e = await reconstructionError(g, vars, check, P, scale, range);
         if (e < best) {
           best = e;
           bestWeights = await Promise.all(g.weights.map(async (w) => ({ name: w.name, shape: w.shape, data: (await vars[w.name].data()) as Float32Array })));

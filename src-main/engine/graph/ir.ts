@@ -45,7 +45,13 @@ export type StructuralNode =
   /** Space-to-depth in PyTorch's pixel_unshuffle order (input of Real-ESRGAN x1/x2 RRDB nets). */
   | { op: 'pixelUnshuffle'; out: ValueId; input: ValueId; factor: number }
   /** Nearest-neighbour upsampling by an integer factor. */
-  | { op: 'upsampleNearest'; out: ValueId; input: ValueId; factor: number };
+  | { op: 'upsampleNearest'; out: ValueId; input: ValueId; factor: number }
+  /**
+   * Bilinear upsampling by an integer factor with half-pixel centres and clamped edges (PyTorch
+   * interpolate(align_corners=False), TF resizeBilinear(halfPixelCenters=true), ONNX Resize
+   * linear/half_pixel).
+   */
+  | { op: 'upsampleBilinear'; out: ValueId; input: ValueId; factor: number };
 
 export type GraphNode = ConvNode | PointwiseNode | StructuralNode;
 

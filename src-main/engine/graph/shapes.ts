@@ -62,6 +62,7 @@ export function valueShapes(g: Graph): Map<ValueId, ValueShape> {
         out = { channels: a.channels * n.factor * n.factor, factor: a.factor / n.factor };
         break;
       case 'upsampleNearest':
+      case 'upsampleBilinear':
         out = { channels: a.channels, factor: a.factor * n.factor };
         break;
       default:

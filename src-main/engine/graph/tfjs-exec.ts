@@ -134,6 +134,10 @@ export function compileGraph(g: Graph): CompiledGraph {
         const x = v(node.input);
         return tf.image.resizeNearestNeighbor(x, [x.shape[1] * node.factor, x.shape[2] * node.factor]);
       }
+      case 'upsampleBilinear': {
+        const x = v(node.input);
+        return tf.image.resizeBilinear(x, [x.shape[1] * node.factor, x.shape[2] * node.factor], false, true);
+      }
       case 'pixelShuffle': {
         const x = v(node.input);
         const [, h, w, cin] = x.shape;

@@ -3,42 +3,40 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import type { ModelInfo } from '../../contract/api';
 import type { tf } from '../backend';
 import type { Upscaler } from '../upscaler';
+import { kerasToGraph, kerasWeights } from '../graph/from-keras';
+import type { Graph } from '../graph/ir';
 import { PRETRAINED, diskSize, modelDir, netGeometry, withLazySize, type PretrainedSpec } from './catalog';
 import { registerEsrganLayers } from './custom-layers';
-import { dirLoader } from './model-files';
+import { dirLoader, loadArtifacts } from './model-files';
 import { netUpscaler } from './net-runner';
+import { PromiseLru } from '../lru';
 
-// Loaded models, most recent last; four are kept (thick weighs ~29 MB per scale, slim ~1 MB).
-const MAX_LOADED = 4;
-const loaded = new Map<string, Promise<tfl.LayersModel>>();
+// Loaded models; four are kept (thick weighs ~29 MB per scale, slim ~1 MB).
+const loaded = new PromiseLru<tfl.LayersModel>(4, (m) => m.dispose());
 
 /** The LayersModel of one pretrained model at one native scale (cached). */
 export function loadPretrained(spec: PretrainedSpec, scale: number): Promise<tfl.LayersModel> {
-  const key = `${spec.id}@${scale}`;
-  let p = loaded.get(key);
-  if (p) {
-    loaded.delete(key);
-    loaded.set(key, p);
-    return p;
-  }
-  registerEsrganLayers();
-  const dir = modelDir(spec, scale);
-  p = tfl.loadLayersModel(dirLoader(dir));
-  loaded.set(key, p);
-  p.catch(() => loaded.delete(key));
-  while (loaded.size > MAX_LOADED) {
-    const [oldKey, old] = loaded.entries().next().value as [string, Promise<tfl.LayersModel>];
-    loaded.delete(oldKey);
-    void old.then((m) => m.dispose()).catch(() => undefined);
-  }
-  return p;
+  return loaded.get(`${spec.id}@${scale}`, () => {
+    registerEsrganLayers();
+    return tfl.loadLayersModel(dirLoader(modelDir(spec, scale)));
+  });
+}
+
+// Graphs (for ONNX Runtime) of the same models, two kept; the sessions are cached by ort-exec.
+const graphs = new PromiseLru<Graph>(2);
+
+/** The Graph of one pretrained model at one native scale (cached). */
+export function pretrainedGraph(spec: PretrainedSpec, scale: number): Promise<Graph> {
+  return graphs.get(`${spec.id}@${scale}`, async () => {
+    const a = await loadArtifacts(modelDir(spec, scale));
+    return kerasToGraph(`${spec.id}-x${scale}`, a.modelTopology, kerasWeights(a.weightSpecs ?? [], a.weightData as ArrayBuffer), { scale, range: spec.range });
+  });
 }
 
 /** Drop every loaded model (tests, memory pressure). */
 export async function unloadPretrained(): Promise<void> {
-  const all = [...loaded.values()];
-  loaded.clear();
-  for (const p of all) (await p.catch(() => undefined))?.dispose();
+  await graphs.clear();
+  await loaded.clear();
 }
 
 /** Knobs for tests and benchmarks; the studio uses the defaults. */
@@ -67,6 +65,7 @@ export function esrganUpscaler(spec: PretrainedSpec, opts: EsrganOptions = {}): 
         const model = await loadPretrained(spec, s);
         return (x: tf.Tensor4D) => model.predict(x) as tf.Tensor4D;
       },
+      graph: (s) => pretrainedGraph(spec, s),
     },
     spec.label,
   );

@@ -355,7 +355,7 @@ class FastLearner implements Learner {
 
 /** The learner for an architecture: the fast kernels for the residual net when they can run it. */
 export async function createLearner(config: ArchConfig, opts: LearnerOptions, rng: Rng, patch: number): Promise<Learner> {
-  if (config.arch === 'residual' && config.width % 4 === 0 && tf.getBackend() !== 'tensorflow') {
+  if (config.arch === 'residual' && config.width % 4 === 0 && tf.getBackend() !== 'tensorflow' && tf.getBackend() !== 'webgpu') {
     return FastLearner.create(config, opts, rng, patch);
   }
   return new TfLearner(config, opts, rng);

@@ -7,9 +7,10 @@ import { tf } from '../backend';
 /** 'im2col' for training where the backend lacks conv gradients; 'native' otherwise and for inference. */
 export type ConvMode = 'im2col' | 'native';
 
-/** Native conv gradients exist only on the TensorFlow (libtensorflow) backends. */
+/** Native conv gradients: the TensorFlow (libtensorflow) and WebGPU backends have them. */
 export function trainingConvMode(): ConvMode {
-  return tf.getBackend() === 'tensorflow' ? 'native' : 'im2col';
+  const b = tf.getBackend();
+  return b === 'tensorflow' || b === 'webgpu' ? 'native' : 'im2col';
 }
 
 /** Taps of a 3x3 (or k x k) window with stride 1, zero padding 'same'. */

@@ -1,4 +1,5 @@
 import type { BackendName } from '../../contract/enhance';
+import { StudioError } from '../../contract/errors';
 import type { FloatImage } from '../../contract/image';
 import { ensureGradients, tf } from '../backend';
 import { FastConvNet, defaultThreads, fastKernelFlavor, type ConvNetWeights } from '../fast/convnet';
@@ -121,20 +122,57 @@ export class TfTrainer implements ZssrTrainer {
   }
 
   step(input: FloatImage, target: FloatImage, lr: number): number {
-    // tfjs keeps the rate in a protected field that applyGradients reads on every step.
-    (this.opt as unknown as { learningRate: number }).learningRate = lr;
-    const loss = tf.tidy(() => {
-      const x = tf.tensor4d(input.data, [1, input.height, input.width, 3]);
-      const y = tf.tensor4d(target.data, [1, target.height, target.width, 3]);
-      const kernels = this.vars.filter((_, i) => i % 2 === 0);
-      return this.opt.minimize(() => tf.mean(tf.abs(tf.sub(this.net(x), y))) as tf.Scalar, true, kernels) as tf.Scalar;
-    });
+    this.syncReadable();
+    const loss = this.lossOfStep(input, target, lr);
     const v = loss.dataSync()[0];
     loss.dispose();
     return v;
   }
 
+  /** step() with an asynchronous read: what GPU backends need (WebGPU cannot read synchronously). */
+  async stepAsync(input: FloatImage, target: FloatImage, lr: number): Promise<number> {
+    const loss = this.lossOfStep(input, target, lr);
+    const v = (await loss.data())[0];
+    loss.dispose();
+    return v;
+  }
+
+  /** forward() with an asynchronous read (GPU backends). */
+  async forwardAsync(img: FloatImage): Promise<FloatImage> {
+    const y = tf.tidy(() => this.net(tf.tensor4d(img.data, [1, img.height, img.width, 3])));
+    const data = Float32Array.from((await y.data()) as Float32Array);
+    y.dispose();
+    return { width: img.width, height: img.height, channels: 3, data };
+  }
+
+  /** WebGPU in Node cannot read results synchronously: say so instead of failing inside tfjs. */
+  private syncReadable(): void {
+    if (tf.getBackend() === 'webgpu') {
+      throw new StudioError('E_BACKEND_UNAVAILABLE', "ZSSR's training loop reads each step synchronously, which the WebGPU backend cannot do in Node; use --backend auto, wasm or tensorflow for ZSSR");
+    }
+  }
+
+  /** getWeights() with asynchronous reads (GPU backends). */
+  async getWeightsAsync(): Promise<ConvNetWeights> {
+    const read = (v: tf.Variable) => v.data().then((d) => Float32Array.from(d as Float32Array));
+    const kernels = await Promise.all(this.vars.filter((_, i) => i % 2 === 0).map(read));
+    const biases = await Promise.all(this.vars.filter((_, i) => i % 2 === 1).map(read));
+    return { kernels, biases };
+  }
+
+  private lossOfStep(input: FloatImage, target: FloatImage, lr: number): tf.Scalar {
+    // tfjs keeps the rate in a protected field that applyGradients reads on every step.
+    (this.opt as unknown as { learningRate: number }).learningRate = lr;
+    return tf.tidy(() => {
+      const x = tf.tensor4d(input.data, [1, input.height, input.width, 3]);
+      const y = tf.tensor4d(target.data, [1, target.height, target.width, 3]);
+      const kernels = this.vars.filter((_, i) => i % 2 === 0);
+      return this.opt.minimize(() => tf.mean(tf.abs(tf.sub(this.net(x), y))) as tf.Scalar, true, kernels) as tf.Scalar;
+    });
+  }
+
   forward(img: FloatImage): FloatImage {
+    this.syncReadable();
     const data = tf.tidy(() => this.net(tf.tensor4d(img.data, [1, img.height, img.width, 3])).dataSync() as Float32Array);
     return { width: img.width, height: img.height, channels: 3, data: Float32Array.from(data) };
   }

@@ -30,3 +30,17 @@ export const STATE_LABEL: Record<string, string> = {
 export function shortName(label: string): string {
   return label.replace(/\s*\(.*\)\s*$/, '') || label;
 }
+
+/** Compute backends as people read them (one map for every view). */
+export const BACKEND_LABEL: Record<string, string> = {
+  auto: 'Automatic (fastest that works here)',
+  'onnx-cpu': 'CPU, all cores (ONNX Runtime)',
+  'onnx-webgpu': 'GPU (ONNX Runtime, WebGPU)',
+  'onnx-directml': 'GPU (ONNX Runtime, DirectML)',
+  'onnx-coreml': 'Apple Neural Engine / GPU (CoreML)',
+  webgpu: 'GPU (WebGPU, trains too)',
+  'tensorflow-gpu': 'GPU (CUDA)',
+  tensorflow: 'Native CPU (TensorFlow)',
+  wasm: 'WebAssembly CPU',
+  cpu: 'JavaScript CPU',
+};

@@ -108,6 +108,7 @@ export class JobsStore {
         }));
         return;
       case 'info':
+        if (ev.notice) toasts.push({ kind: 'info', title: 'Compute', detail: ev.message });
         this.patch(ev.jobId, (j) => ({ ...j, ...(ev.backend ? { backend: ev.backend } : {}), ...(ev.cacheHit !== undefined ? { cacheHit: ev.cacheHit } : {}) }));
         return;
       case 'output':

@@ -112,6 +112,27 @@ export function runReference(g: Graph, input: Chw): Chw {
         out = { c: x.c * r * r, h, w, d };
         break;
       }
+      case 'upsampleBilinear': {
+        // Half-pixel centres, clamped edges (PyTorch align_corners=False).
+        const f = n.factor;
+        const H = x.h * f, W = x.w * f;
+        const d = new Float32Array(x.c * H * W);
+        const src = (o: number, n0: number) => {
+          const s = Math.min(n0 - 1, Math.max(0, (o + 0.5) / f - 0.5));
+          const i0 = Math.floor(s);
+          return [i0, Math.min(n0 - 1, i0 + 1), s - i0] as const;
+        };
+        for (let ch = 0; ch < x.c; ch++)
+          for (let yy = 0; yy < H; yy++) {
+            const [y0, y1, fy] = src(yy, x.h);
+            for (let xx = 0; xx < W; xx++) {
+              const [x0, x1, fx] = src(xx, x.w);
+              d[(ch * H + yy) * W + xx] = (1 - fy) * ((1 - fx) * at(x, ch, y0, x0) + fx * at(x, ch, y0, x1)) + fy * ((1 - fx) * at(x, ch, y1, x0) + fx * at(x, ch, y1, x1));
+            }
+          }
+        out = { c: x.c, h: H, w: W, d };
+        break;
+      }
       case 'upsampleNearest': {
         const f = n.factor;
         const d = new Float32Array(x.d.length * f * f);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { FloatImage } from '../../../../src-main/contract/image';
 import { StudioError } from '../../../../src-main/contract/errors';
-import { checkTiledOutput, chooseTileSize, inferTiled, inferTiledBands, tileStarts } from '../../../../src-main/engine/tiling';
+import { checkTiledOutput, chooseTileSize, inferTiled, inferTiledBands, isAllocationFailure, reflectPad, tileStarts } from '../../../../src-main/engine/tiling';
 
 function noise(w: number, h: number, c: 1 | 3, seed = 1): FloatImage {
   let s = seed;
@@ -137,6 +137,67 @@ describe('inferTiled', () => {
   });
 });
 
+describe('tiles nobody can see', () => {
+  it('pre-pads the photo by reflection: border pixels see context, flat stays flat', async () => {
+    const flat: FloatImage = { width: 40, height: 30, channels: 3, data: new Float32Array(40 * 30 * 3).fill(0.5) };
+    const dark = await inferTiled(flat, { scale: 1, tile: 16, overlap: 8, margin: 2 }, async (t) => blur(t));
+    expect(Math.min(...dark.data)).toBeLessThan(0.3); // a zero-padded filter darkens the corners
+    const padded = await inferTiled(flat, { scale: 1, tile: 16, overlap: 8, margin: 2, pad: 2 }, async (t) => blur(t));
+    expect([padded.width, padded.height]).toEqual([40, 30]);
+    for (const v of padded.data) expect(v).toBeCloseTo(0.5, 6);
+    // On a real image: the same as filtering the reflected photo whole and cropping.
+    const img = noise(37, 29, 1, 9);
+    const ref = blur(reflectPad(img, 3));
+    const out = await inferTiled(img, { scale: 1, tile: 14, overlap: 8, margin: 2, pad: 3 }, async (t) => blur(t));
+    let m = 0;
+    for (let y = 0; y < 29; y++) for (let x = 0; x < 37; x++) m = Math.max(m, Math.abs(out.data[y * 37 + x] - ref.data[(y + 3) * 43 + x + 3]));
+    expect(m).toBeLessThan(1e-6);
+    // And in the streaming form, at scale 2.
+    const rows = new Float32Array(74 * 58);
+    await inferTiledBands(img, { scale: 2, tile: 14, overlap: 6, pad: 2 }, async (t) => nearest(t, 2), (b) => rows.set(b.data, b.y * b.width));
+    expect(maxDiff({ width: 74, height: 58, channels: 1, data: rows }, nearest(img, 2))).toBeLessThan(1e-6);
+  });
+
+  it('mirrors like PyTorch reflect padding', () => {
+    const row: FloatImage = { width: 3, height: 1, channels: 1, data: Float32Array.of(1, 2, 3) };
+    expect([...reflectPad(row, 2).data.subarray(2 * 7, 3 * 7)]).toEqual([3, 2, 1, 2, 3, 2, 1]);
+  });
+
+  it('shrinks tiles to fit, so work grows with the photo and not in steps of whole tiles', async () => {
+    const work = async (h: number) => {
+      let px = 0;
+      await inferTiled({ width: 64, height: h, channels: 1, data: new Float32Array(64 * h) }, { scale: 1, tile: 352, overlap: 16 }, async (t) => {
+        px += t.width * t.height;
+        return t;
+      });
+      return px;
+    };
+    // 680 rows take two tiles, 768 three: with fitted tiles the work follows the rows (+13 %).
+    expect((await work(768)) / (await work(680))).toBeLessThan(1.25);
+  });
+
+  it('splits a tile whose allocation fails and runs the rest at the smaller size', async () => {
+    const img = noise(90, 70, 3, 4);
+    let failures = 0;
+    const splits: number[] = [];
+    const out = await inferTiled(img, { scale: 2, tile: 64, overlap: 8, minTile: 16, onSplit: (t) => splits.push(t) }, async (t) => {
+      if (Math.max(t.width, t.height) > 40) {
+        failures++;
+        throw new Error('Failed to allocate memory for requested buffer of size 123456789');
+      }
+      return nearest(t, 2);
+    });
+    expect(maxDiff(out, nearest(img, 2))).toBeLessThan(1e-6);
+    expect(failures).toBe(1); // later tiles start small
+    expect(splits[0]).toBeLessThanOrEqual(40);
+    // Other errors are not retried.
+    await expect(inferTiled(img, { scale: 1, tile: 64, overlap: 8 }, async () => Promise.reject(new Error('kernel not registered')))).rejects.toThrow(/kernel not registered/);
+    expect(isAllocationFailure(new RangeError('Array buffer allocation failed'))).toBe(true);
+    expect(isAllocationFailure(new Error('std::bad_alloc'))).toBe(true);
+    expect(isAllocationFailure(new Error('invalid input'))).toBe(false);
+  });
+});
+
 describe('inferTiledBands', () => {
   it('streams final rows in order and matches the whole-image result', async () => {
     const img = noise(50, 77, 3, 5);
@@ -163,5 +224,6 @@ describe('chooseTileSize', () => {
     expect(chooseTileSize(20000, 'tensorflow')).toBeGreaterThanOrEqual(chooseTileSize(20000, 'wasm'));
     expect(chooseTileSize(1e9, 'cpu')).toBe(48);
     expect(chooseTileSize(1, 'cpu') % 8).toBe(0);
+    expect(chooseTileSize(20000, 'onnx-cpu')).toBeGreaterThanOrEqual(chooseTileSize(20000, 'wasm'));
   });
 });
