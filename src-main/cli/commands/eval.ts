@@ -11,7 +11,7 @@ import type { UpscaleContext } from '../../engine/upscaler';
 import { hasImageExtension } from '../../base/image-types';
 import { decodeImage, encodeImage, writeOutput } from '../../imaging';
 import { niqeImage, readNiqeModel, srMetrics, type NiqeModel } from '../../metrics';
-import { resourcesDir } from '../../presets/resources';
+import { resourcesDir } from '../../base/resources';
 import type { Command } from '../main';
 
 

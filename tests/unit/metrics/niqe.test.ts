@@ -7,7 +7,7 @@ import { Rng } from '../../../src-main/engine/train/rng';
 import { NIQE_FEATURES, niqeFeatures, niqePlane, parseNiqeModel, readNiqeModel, type NiqeModel, type Plane } from '../../../src-main/metrics';
 import { aggdFit, gamma, mscn } from '../../../src-main/metrics/niqe-features';
 import { fitNiqeModel, mvgDistance, nanMeanCov, pinvQuadratic } from '../../../src-main/metrics/niqe-model';
-import { resourcesDir } from '../../../src-main/presets/resources';
+import { resourcesDir } from '../../../src-main/base/resources';
 
 const fixture = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../../fixtures/niqe/features.json'), 'utf8')) as {
   a: { features: (number | null)[][]; sharpness: number[] };
