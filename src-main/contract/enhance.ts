@@ -28,9 +28,14 @@ export type BackendName = z.infer<typeof BackendName>;
 export const BackendPreference = z.union([BackendName, z.literal('auto')]);
 export type BackendPreference = z.infer<typeof BackendPreference>;
 
+/** A gradual-SR scale: one factor, or [vertical, horizontal] as the original ZSSR's pairs. */
+export const ZssrScale = z.union([z.number().min(1).max(16), z.tuple([z.number().min(1).max(16), z.number().min(1).max(16)])]);
+export type ZssrScale = z.infer<typeof ZssrScale>;
+
 /**
- * ZSSR settings, named as in the source document's config.json so a user's file works as is.
- * All optional: the quality preset fills what is missing.
+ * ZSSR settings, named as in the source document's config.json (and the original ZSSR's
+ * configs.py for the keys it adds) so a user's file works as is. All optional: the quality
+ * preset and the "Real photo" setting fill what is missing.
  */
 export const ZssrConfig = z
   .object({
@@ -52,6 +57,26 @@ export const ZssrConfig = z
     noise_std: z.number().min(0).max(1),
     ensemble: z.boolean(),
     back_projection: z.boolean(),
+    /** Back-projection iterations: one number, or one per gradual step. */
+    back_projection_iters: z.union([z.number().int().min(0).max(100), z.array(z.number().int().min(0).max(100)).min(1).max(16)]),
+    /** Gradual SR: the scales to pass through, the last being the requested one. */
+    scale_factors: z.array(ZssrScale).min(1).max(16),
+    /** Scales after which that step's output becomes the input of the next steps. */
+    base_change_sfs: z.array(ZssrScale).max(16),
+    /** Start each gradual step from a fresh network instead of the previous step's. */
+    init_net_for_each_sf: z.boolean(),
+    augment_leave_as_is_probability: z.number().min(0).max(1),
+    augment_no_interpolate_probability: z.number().min(0).max(1),
+    augment_min_scale: z.number().min(0.1).max(1),
+    augment_scale_diff_sigma: z.number().min(0).max(1),
+    augment_shear_sigma: z.number().min(0).max(1),
+    augment_allow_rotation: z.boolean(),
+    /**
+     * "Real photo": noise in the training inputs, no back-projection, no jitter that assumes a
+     * symmetric blur (the original ZSSR's configuration for real images). The default when a
+     * blur kernel is given or estimated.
+     */
+    real_photo: z.boolean(),
     kernel_path: fsPath(z.string().max(4096)),
   })
   .partial()

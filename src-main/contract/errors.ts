@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   'E_DATASET_INVALID',
   'E_PRESET_INVALID',
   'E_CONFIG_INVALID',
+  'E_KERNEL_INVALID', // a blur-kernel file that cannot be read as a kernel (format, shape, values)
   'E_PAYLOAD_TOO_LARGE',
   'E_UNSUPPORTED_MEDIA_TYPE',
   'E_FORBIDDEN_SENDER',

@@ -10,7 +10,8 @@ import { contributions, padTaps, type Contributions, type PaddedTaps } from './c
 import type { ResizeKernel } from './kernels';
 
 export type { ResizeKernel } from './kernels';
-export type ResizeTarget = { scale: number } | { width: number; height: number };
+/** One factor, an output size (factors from the sizes), or a factor per axis (ZSSR's anisotropic steps). */
+export type ResizeTarget = { scale: number } | { width: number; height: number } | { scaleX: number; scaleY: number };
 export type Samples = Float32Array | Float64Array | Uint8Array | Uint16Array;
 
 /** Interleaved (HWC) samples of any numeric type and range. */
@@ -55,9 +56,9 @@ export function planResize(inW: number, inH: number, target: ResizeTarget, kerne
     throw new StudioError('E_INVALID_ARGUMENT', `cannot resize a ${inW}x${inH} image`);
   }
   let outW: number, outH: number, sx: number, sy: number;
-  if ('scale' in target) {
-    if (!(Number.isFinite(target.scale) && target.scale > 0)) throw new StudioError('E_INVALID_ARGUMENT', `resize scale must be a positive number, got ${target.scale}`);
-    sx = sy = target.scale;
+  if ('scale' in target || 'scaleX' in target) {
+    [sx, sy] = 'scale' in target ? [target.scale, target.scale] : [target.scaleX, target.scaleY];
+    if (!(Number.isFinite(sx) && sx > 0 && Number.isFinite(sy) && sy > 0)) throw new StudioError('E_INVALID_ARGUMENT', `resize scale must be a positive number, got ${sx === sy ? sx : `${sx} x ${sy}`}`);
     outW = scaledLength(inW, sx);
     outH = scaledLength(inH, sy);
   } else {

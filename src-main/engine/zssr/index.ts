@@ -3,8 +3,11 @@ import type { FloatImage } from '../../contract/image';
 import type { Upscaler, UpscaleContext } from '../upscaler';
 import { zssrUpscale } from './zssr';
 
-export { zssrUpscale, backProject, type ZssrReport, type ZssrOptions } from './zssr';
-export { resolveConfig, PRESETS, type EffectiveZssrConfig } from './config';
+export { zssrUpscale, type ZssrReport, type ZssrOptions, type ZssrCheckpoint } from './zssr';
+export { backProject, estimateNoiseStd, type BackProjection } from './back-projection';
+export { resolveConfig, PRESETS, REAL_PHOTO, type EffectiveZssrConfig } from './config';
+export { loadKernelFile, normaliseKernel } from './kernel-file';
+export { bicubicResampler, kernelResampler, isotropic, type Factor, type Resampler } from './resample';
 export { ZSSR_ENGINE_VERSION, zssrCacheKey } from './model-io';
 
 const info: ModelInfo = {

@@ -9,7 +9,7 @@ import type { EffectiveZssrConfig } from './config';
 import type { NetShape } from './trainer';
 
 /** Bumped whenever a change would make cached weights give different pixels. */
-export const ZSSR_ENGINE_VERSION = 'zssr-1';
+export const ZSSR_ENGINE_VERSION = 'zssr-2';
 
 /**
  * Cache key: the decoded pixels, the scale, every setting that shapes training and inference,
@@ -19,10 +19,22 @@ export function zssrCacheKey(img: FloatImage, scale: number, cfg: EffectiveZssrC
   const h = createHash('sha256');
   h.update(`${ZSSR_ENGINE_VERSION}\n${img.width}x${img.height}x${img.channels}\n${scale}\n`);
   const { kernel_path: _path, ...rest } = cfg;
-  h.update(JSON.stringify(rest, Object.keys(rest).sort()));
+  h.update(canonicalJson(rest));
   h.update(`\n${resamplerId}\n`);
   h.update(new Uint8Array(img.data.buffer, img.data.byteOffset, img.data.byteLength));
   return h.digest('hex');
+}
+
+/** JSON with the keys of every object sorted, so equal settings always hash alike. */
+function canonicalJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
+  if (v && typeof v === 'object') {
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((v as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  }
+  return JSON.stringify(v);
 }
 
 function layerShapes(shape: NetShape): { k: number[]; b: number[] }[] {

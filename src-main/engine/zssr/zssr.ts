@@ -6,12 +6,15 @@ import { toGray, toRgb } from '../channels';
 import type { ConvNetWeights } from '../fast/convnet';
 import { inferTiled } from '../tiling';
 import { PairedNormalRng, type Rng } from '../train/rng';
-import { outputSize, type UpscaleContext } from '../upscaler';
-import { AUTO_ENSEMBLE_MAX_PIXELS, resolveConfig, type EffectiveZssrConfig } from './config';
-import { clamp01, crop, dihedral, dihedralCrop, dihedralSize, median, mse, undihedral } from './image-ops';
+import type { UpscaleContext } from '../upscaler';
+import { randomFather } from './augment';
+import { backProject, estimateNoiseStd } from './back-projection';
+import { AUTO_ENSEMBLE_MAX_PIXELS, resolveConfig, type EffectiveZssrConfig, type ZssrStage } from './config';
+import { crop, dihedral, median, mse, undihedral } from './image-ops';
+import { loadKernelFile } from './kernel-file';
 import { LrPolicy } from './lr-policy';
 import { fromStoredModel, toStoredModel, zssrCacheKey, ZSSR_ENGINE_VERSION } from './model-io';
-import { bicubicResampler, kernelResampler, loadKernel, type Resampler } from './resample';
+import { bicubicResampler, kernelResampler, type Factor, type Resampler } from './resample';
 import { FastTrainer, initWeights, TfTrainer, type NetShape, type ZssrTrainer } from './trainer';
 
 /** What a run did, for events, the cache's meta and benchmarks. */
@@ -27,7 +30,23 @@ export interface ZssrReport {
   finalLoss: number;
   /** Steps at which the learning rate was divided, per stage. */
   decays: number[][];
+  /**
+   * Per stage: training stopped because the network did not reconstruct the photo better than
+   * interpolation does (its result is then back-projection's alone).
+   */
+  noGain: boolean[];
+  /** Back-projection iterations kept on the final result, and why it stopped early if it did. */
+  backProjection: { iterations: number; stopped?: string }[];
   warmStartFrom?: string;
+}
+
+/** A look at the result while the last stage trains (benchmarks draw PSNR-vs-time curves with it). */
+export interface ZssrCheckpoint {
+  step: number;
+  /** Training time so far (all stages), checkpoints excluded. */
+  trainMs: number;
+  /** The result if training stopped here: one pass, back-projected (no ensemble). */
+  render(): FloatImage;
 }
 
 export interface ZssrOptions {
@@ -35,12 +54,26 @@ export interface ZssrOptions {
   noCache?: boolean;
   /** Threads for the fast kernels (default: all cores, at most 8). */
   threads?: number;
+  /**
+   * The photo's blur kernel (e.g. estimated by KernelGAN), normalised or not; takes the place of
+   * `kernel_path`. As with a kernel file, the "Real photo" setting is then the default.
+   */
+  kernel?: number[][];
   /** Called once at the end with what happened. */
   onReport?: (r: ZssrReport) => void;
+  /** Called every `checkpointEvery` steps of the last stage. */
+  onCheckpoint?: (c: ZssrCheckpoint) => void;
+  checkpointEvery?: number;
 }
 
 /** Window of the LR image the reconstruction error is measured on (the whole image when small). */
 const REC_MAX_PIXELS = 256 * 256;
+/**
+ * From this step on, training stops when the network's reconstruction error is not at least
+ * NO_GAIN_RATIO below interpolation's: it has learned nothing back-projection does not give.
+ */
+const NO_GAIN_FROM_STEP = 100;
+const NO_GAIN_RATIO = 0.98;
 
 function cancelled(): StudioError {
   return new StudioError('E_CANCELLED', 'cancelled');
@@ -50,12 +83,6 @@ function yieldToEvents(): Promise<void> {
   return new Promise((r) => setImmediate(r));
 }
 
-interface Source {
-  father: FloatImage;
-  son: FloatImage;
-  weight: number;
-}
-
 /** MATLAB's ceil(len / f), ignoring float noise. */
 function lowLen(len: number, f: number): number {
   const exact = len / f;
@@ -63,9 +90,22 @@ function lowLen(len: number, f: number): number {
   return Math.max(1, Math.abs(exact - r) < 1e-9 * Math.max(1, exact) ? r : Math.ceil(exact));
 }
 
-function makeSon(father: FloatImage, f: number, rs: Resampler): FloatImage {
-  const low = rs.down(father, f, lowLen(father.width, f), lowLen(father.height, f));
-  return clamp01(rs.up(low, f, father.width, father.height));
+/**
+ * The son of a father: down by the factor (bicubic or the kernel), noise at the low resolution
+ * (the original's noise_std), up again by bicubic to the father's size.
+ */
+function makeSon(father: FloatImage, f: Factor, rs: Resampler, noiseStd: number, rng: Rng | undefined): FloatImage {
+  const low = rs.down(father, f, lowLen(father.width, f.x), lowLen(father.height, f.y));
+  if (noiseStd > 0 && rng) {
+    const d = low.data;
+    for (let i = 0; i < d.length; i++) d[i] = Math.min(1, Math.max(0, d[i] + rng.normal() * noiseStd));
+  }
+  return rs.up(low, f, father.width, father.height);
+}
+
+/** Pixels of real surroundings a son needs so its border is not made up: the reach of down() and of up(). */
+function sonMargin(f: Factor, rs: Resampler): number {
+  return Math.ceil(rs.downReach(f) + 2 * Math.max(f.x, f.y)) + 1;
 }
 
 function centerWindow(img: FloatImage, maxPixels: number): { x: number; y: number; w: number; h: number } {
@@ -74,21 +114,6 @@ function centerWindow(img: FloatImage, maxPixels: number): { x: number; y: numbe
   const w = Math.max(1, Math.min(img.width, Math.floor(img.width * r)));
   const h = Math.max(1, Math.min(img.height, Math.floor(maxPixels / w)));
   return { x: (img.width - w) >> 1, y: (img.height - h) >> 1, w, h };
-}
-
-/** y += up(lr - down(y)), `iters` times (the original's back-projection towards the input). */
-export function backProject(y: FloatImage, lr: FloatImage, scale: number, rs: Resampler, iters: number): FloatImage {
-  let cur = y;
-  for (let i = 0; i < iters; i++) {
-    const down = rs.down(cur, scale, lr.width, lr.height);
-    const diff = new Float32Array(lr.data.length);
-    for (let j = 0; j < diff.length; j++) diff[j] = lr.data[j] - down.data[j];
-    const up = rs.up({ width: lr.width, height: lr.height, channels: lr.channels, data: diff }, scale, cur.width, cur.height);
-    const next = new Float32Array(cur.data.length);
-    for (let j = 0; j < next.length; j++) next[j] = cur.data[j] + up.data[j];
-    cur = { width: cur.width, height: cur.height, channels: cur.channels, data: next };
-  }
-  return clamp01(cur);
 }
 
 async function makeTrainer(cfg: EffectiveZssrConfig, ctx: UpscaleContext, shape: NetShape, threads: number | undefined, w: ConvNetWeights): Promise<ZssrTrainer> {
@@ -116,22 +141,34 @@ async function makeTrainer(cfg: EffectiveZssrConfig, ctx: UpscaleContext, shape:
   return new TfTrainer(backend ?? 'cpu', shape, w);
 }
 
+/** The kernel of a run: given by the caller, read from kernel_path, or none (bicubic). */
+async function kernelOf(ctx: UpscaleContext, opts: ZssrOptions): Promise<number[][] | undefined> {
+  if (opts.kernel) return opts.kernel;
+  const file = ctx.zssr?.kernel_path;
+  return file ? loadKernelFile(file) : undefined;
+}
+
+/** Output size of a stage: the photo's size times its scale, rounded (the rule of every method). */
+function stageSize(img: FloatImage, s: Factor): { width: number; height: number } {
+  return { width: Math.max(1, Math.round(img.width * s.x)), height: Math.max(1, Math.round(img.height * s.y)) };
+}
+
 /**
  * Zero-shot super-resolution (Shocher, Cohen, Irani 2018) of one photo: trains a small residual
- * CNN on the photo itself (its 8 dihedral variants as fathers, their down+up-scaled copies as
- * sons), with the original learning-rate policy, gradual steps for large factors, an 8-way
- * self-ensemble (median) and back-projection.
+ * CNN on the photo itself (fathers: crops of the photo, its rotations/flips and scaled, sheared
+ * copies; sons: the fathers degraded by the scale), with the original learning-rate policy,
+ * gradual steps, an 8-way self-ensemble (median) and guarded back-projection.
  */
 export async function zssrUpscale(img: FloatImage, ctx: UpscaleContext, opts: ZssrOptions = {}): Promise<FloatImage> {
-  const cfg = resolveConfig(ctx.scale, ctx.preset ?? 'balanced', ctx.zssr ?? {});
   if (ctx.signal?.aborted) throw cancelled();
+  const kernel = await kernelOf(ctx, opts);
+  const cfg = resolveConfig(ctx.scale, ctx.preset ?? 'balanced', ctx.zssr ?? {}, kernel ? { kernel } : {});
   const rgb = toRgb(img);
   const grayOut = img.channels === 1 || cfg.in_channels === 1;
   const input = cfg.in_channels === 1 ? toRgb(toGray(rgb)) : rgb;
-  const rs = cfg.kernel_path ? kernelResampler(await loadKernel(cfg.kernel_path)) : bicubicResampler;
+  const rs = kernel ? kernelResampler(kernel) : bicubicResampler;
   const shape: NetShape = { depth: cfg.model_depth, width: cfg.model_width, kernel: cfg.model_kernel_size };
-  const T = cfg.scale_times;
-  const f = cfg.scale_factor;
+  const T = cfg.stages.length;
   const key = zssrCacheKey(input, ctx.scale, cfg, rs.id);
   const store = opts.noCache ? undefined : ctx.store;
 
@@ -147,36 +184,51 @@ export async function zssrUpscale(img: FloatImage, ctx: UpscaleContext, opts: Zs
   }
 
   const rng = new PairedNormalRng(0);
-  const trainer = await makeTrainer(cfg, ctx, shape, opts.threads, cached?.[0] ?? warm?.weights[0] ?? initWeights(shape, rng));
+  const fresh = (): ConvNetWeights => initWeights(shape, rng);
+  const trainer = await makeTrainer(cfg, ctx, shape, opts.threads, cached?.[0] ?? warm?.weights[0] ?? fresh());
   ctx.onEvent?.({ backend: trainer.backend, cacheHit: !!cached, message: cached ? 'cache hit: trained model reused, no training' : `training on ${trainer.backend} (${trainer.detail})` });
 
-  const report: ZssrReport = { key, cacheHit: !!cached, backend: trainer.backend, detail: trainer.detail, steps: [], trainMs: 0, inferMs: 0, finalLoss: NaN, decays: [] };
+  const report: ZssrReport = { key, cacheHit: !!cached, backend: trainer.backend, detail: trainer.detail, steps: [], trainMs: 0, inferMs: 0, finalLoss: NaN, decays: [], noGain: [], backProjection: [] };
   if (warm) report.warmStartFrom = warm.from;
+  // Back-projection on a real photo stops at its noise level (closer would copy the noise).
+  const bpFloor = cfg.real_photo ? Math.max(cfg.noise_std, estimateNoiseStd(input)) : 0;
   const stageWeights: ConvNetWeights[] = [];
   try {
+    // Fathers come from the photo and every earlier result (the original's hr_fathers_sources).
     const sources: FloatImage[] = [input];
-    let cur = input;
-    for (let stage = 0; stage < T; stage++) {
-      const last = stage === T - 1;
-      const cum = last ? ctx.scale : f ** (stage + 1);
-      const out = last ? outputSize(input.width, input.height, ctx.scale) : outputSize(input.width, input.height, cum);
-      if (cached) trainer.setWeights(cached[stage]);
+    const baseScales = [1];
+    const outputs: FloatImage[] = [];
+    for (let s = 0; s < T; s++) {
+      const stage = cfg.stages[s];
+      const base = stage.base < 0 ? input : outputs[stage.base];
+      const last = s === T - 1;
+      if (cached) trainer.setWeights(cached[s]);
       else {
-        if (stage > 0 && warm) trainer.setWeights(warm.weights[stage]);
+        if (s > 0 && warm) trainer.setWeights(warm.weights[s]);
+        else if (s > 0 && cfg.init_net_for_each_sf) trainer.setWeights(fresh());
         trainer.resetOptimizer();
-        const t0 = performance.now();
-        const r = await trainStage(trainer, sources, f, cfg, rs, rng, ctx, stage, warm?.targetLoss);
-        report.trainMs += performance.now() - t0;
+        const checkpoint =
+          last && opts.onCheckpoint
+            ? (step: number, trainedMs: number): void =>
+                opts.onCheckpoint?.({ step, trainMs: report.trainMs + trainedMs, render: () => quickRender(trainer, base, stage, img, rs, bpFloor) })
+            : undefined;
+        const r = await trainStage(trainer, { sources, baseScales, base, stage, index: s, count: T }, cfg, rs, rng, ctx, warm?.targetLoss, checkpoint, opts.checkpointEvery ?? 100);
+        report.trainMs += r.trainMs;
         report.steps.push(r.steps);
         report.decays.push(r.decays);
+        report.noGain.push(r.noGain);
         report.finalLoss = r.finalLoss;
         stageWeights.push(trainer.getWeights());
       }
       const t1 = performance.now();
-      const up = clampCopy(rs.up(cur, out.width / cur.width, out.width, out.height));
-      cur = await inferStage(trainer, up, input, cum, cfg, rs, ctx, stage);
+      const out = await inferStage(trainer, base, stage, stageSize(input, stage.scale), cfg, rs, ctx, s, bpFloor);
+      report.backProjection.push({ iterations: out.bp.iterations, ...(out.bp.stopped ? { stopped: out.bp.stopped } : {}) });
       report.inferMs += performance.now() - t1;
-      sources.push(cur);
+      outputs.push(out.image);
+      if (!last) {
+        sources.push(out.image);
+        baseScales.push(Math.min(stage.scale.x, stage.scale.y));
+      }
     }
     if (!cached && store) {
       const meta = {
@@ -196,124 +248,138 @@ export async function zssrUpscale(img: FloatImage, ctx: UpscaleContext, opts: Zs
       await store.put(key, toStoredModel(stageWeights, shape, meta));
     }
     opts.onReport?.(report);
-    return grayOut ? toGray(cur) : cur;
+    const result = outputs[T - 1];
+    return grayOut ? toGray(result) : result;
   } finally {
     await trainer.dispose();
   }
 }
 
-function clampCopy(img: FloatImage): FloatImage {
-  return clamp01({ ...img, data: Float32Array.from(img.data) });
+interface StageData {
+  sources: FloatImage[];
+  baseScales: number[];
+  /** The image this stage enlarges (the photo, or an earlier result after a base change). */
+  base: FloatImage;
+  stage: ZssrStage;
+  index: number;
+  count: number;
 }
 
 async function trainStage(
   trainer: ZssrTrainer,
-  sourceImgs: FloatImage[],
-  f: number,
+  data: StageData,
   cfg: EffectiveZssrConfig,
   rs: Resampler,
   rng: Rng,
   ctx: UpscaleContext,
-  stage: number,
   warmTarget: number | undefined,
-): Promise<{ steps: number; finalLoss: number; decays: number[] }> {
-  // Fathers: the input and each earlier result; the newest gets weight 1 and each level closer to
-  // the original f^2 more (document 002's f^(2*level), counted from the newest level), so
-  // training leans on the real pixels rather than on the network's own output.
-  const n = sourceImgs.length;
-  const sources: Source[] = sourceImgs.map((father, j) => ({ father, son: makeSon(father, f, rs), weight: f ** (2 * (n - 1 - j)) }));
-  const wsum = sources.reduce((s, x) => s + x.weight, 0);
-  const rec = centerWindow(sources[0].father, REC_MAX_PIXELS);
-  const recIn = crop(sources[0].son, rec.x, rec.y, rec.w, rec.h);
-  const recTarget = crop(sources[0].father, rec.x, rec.y, rec.w, rec.h);
+  checkpoint: ((step: number, trainedMs: number) => void) | undefined,
+  checkpointEvery: number,
+): Promise<{ steps: number; finalLoss: number; decays: number[]; noGain: boolean; trainMs: number }> {
+  const { stage, base } = data;
+  const f = stage.factor;
+  const margin = sonMargin(f, rs);
+  // The learning-rate policy watches how well the net rebuilds the photo from its own son
+  // (a central window of big photos; noise-free, so the measurement is repeatable).
+  const rec = centerWindow(base, REC_MAX_PIXELS);
+  const rx = Math.max(0, rec.x - margin), ry = Math.max(0, rec.y - margin);
+  const region = crop(base, rx, ry, Math.min(base.width, rec.x + rec.w + margin) - rx, Math.min(base.height, rec.y + rec.h + margin) - ry);
+  const recIn = crop(makeSon(region, f, rs, 0, undefined), rec.x - rx, rec.y - ry, rec.w, rec.h);
+  const recTarget = crop(base, rec.x, rec.y, rec.w, rec.h);
+  const interpError = mse(recIn, recTarget);
 
   const policy = new LrPolicy(cfg);
   const losses: number[] = [];
   let lastEmit = 0;
+  let emittedStep = 0;
   let step = 0;
+  let noGain = false;
+  let trainMs = 0;
+  const stageNote = data.count > 1 ? `stage ${data.index + 1}/${data.count}` : undefined;
+  const emit = (n: number, loss: number): void => {
+    emittedStep = n;
+    // The job's train events carry the ETA; a text message only marks a new gradual stage.
+    ctx.onProgress?.({ phase: 'train', done: n, total: cfg.num_epochs, step: n, loss, lr: policy.lr, ...(n === 1 && stageNote ? { message: stageNote } : {}) });
+  };
   for (; step < cfg.num_epochs; step++) {
     if (ctx.signal?.aborted) throw cancelled();
-    let pick = rng.next() * wsum;
-    let src = sources[sources.length - 1];
-    for (const s of sources) {
-      if (pick < s.weight) {
-        src = s;
-        break;
-      }
-      pick -= s.weight;
-    }
-    const k = rng.int(8);
-    const v = dihedralSize(k, src.father.width, src.father.height);
-    const ch = Math.min(cfg.crop_size, v.height), cw = Math.min(cfg.crop_size, v.width);
-    const y0 = rng.int(v.height - ch + 1), x0 = rng.int(v.width - cw + 1);
-    const father = dihedralCrop(src.father, k, x0, y0, cw, ch);
-    const son = dihedralCrop(src.son, k, x0, y0, cw, ch);
-    if (cfg.noise_std > 0) addUpscaledNoise(son, cfg.noise_std, f, rs, rng);
+    const t0 = performance.now();
+    const fc = randomFather(data.sources, data.baseScales, cfg.augment, cfg.crop_size, margin, rng);
+    const { x, y, width: w, height: h } = fc.inner;
+    const son = crop(makeSon(fc.ext, f, rs, cfg.noise_std, rng), x, y, w, h);
+    const father = crop(fc.ext, x, y, w, h);
     const loss = trainer.step(son, father, policy.lr);
     losses.push(loss);
-    if (policy.measures(step)) policy.record(step, mse(trainer.forward(recIn), recTarget));
+    let stop = false;
+    if (policy.measures(step)) {
+      const err = mse(trainer.forward(recIn), recTarget);
+      policy.record(step, err);
+      if (step >= NO_GAIN_FROM_STEP && err > NO_GAIN_RATIO * interpError) noGain = stop = true;
+    }
     policy.update(step);
+    trainMs += performance.now() - t0;
     const now = performance.now();
     if (now - lastEmit > 250 || step === 0) {
       lastEmit = now;
-      // The job's train events carry the ETA; a text message only marks a new gradual stage.
-      ctx.onProgress?.({
-        phase: 'train',
-        done: step + 1,
-        total: cfg.num_epochs,
-        step: step + 1,
-        loss,
-        lr: policy.lr,
-        ...(step === 0 && cfg.scale_times > 1 ? { message: `stage ${stage + 1}/${cfg.scale_times}` } : {}),
-      });
+      emit(step + 1, loss);
     }
-    if (policy.finished) {
+    if (policy.finished || stop || (warmTarget !== undefined && losses.length >= 20 && mean(losses.slice(-20)) <= warmTarget)) {
       step++;
       break;
     }
-    if (warmTarget !== undefined && losses.length >= 20 && mean(losses.slice(-20)) <= warmTarget) {
-      step++;
-      break;
-    }
+    if (checkpoint && (step + 1) % checkpointEvery === 0) checkpoint(step + 1, trainMs);
     await yieldToEvents();
   }
-  const finalLoss = mean(losses.slice(-50));
-  ctx.onProgress?.({ phase: 'train', done: cfg.num_epochs, total: cfg.num_epochs, step, loss: finalLoss, lr: policy.lr, message: `trained ${step} steps` });
-  return { steps: step, finalLoss, decays: policy.decays };
+  // The last step's own event (once), then a close without a loss: no second event for that step.
+  if (emittedStep !== step && losses.length) emit(step, losses[losses.length - 1]);
+  const why = noGain
+    ? `: the network did not rebuild the photo better than interpolation (${Math.sqrt(interpError).toFixed(4)} RMS); the result is back-projection's`
+    : policy.finished
+      ? ' (learning rate below lr_stop)'
+      : '';
+  ctx.onProgress?.({ phase: 'train', done: cfg.num_epochs, total: cfg.num_epochs, message: `${stageNote ? `${stageNote}: ` : ''}trained ${step} steps${why}` });
+  return { steps: step, finalLoss: mean(losses.slice(-50)), decays: policy.decays, noGain, trainMs };
 }
 
 function mean(a: number[]): number {
   return a.length ? a.reduce((s, v) => s + v, 0) / a.length : NaN;
 }
 
-/** Noise added to the son before it is upscaled: white at the low resolution, then bicubic. */
-function addUpscaledNoise(son: FloatImage, std: number, f: number, rs: Resampler, rng: Rng): void {
-  const lw = lowLen(son.width, f), lh = lowLen(son.height, f);
-  const noise = new Float32Array(lw * lh * 3);
-  for (let i = 0; i < noise.length; i++) noise[i] = rng.normal() * std;
-  const up = rs.up({ width: lw, height: lh, channels: 3, data: noise }, f, son.width, son.height);
-  for (let i = 0; i < son.data.length; i++) son.data[i] = Math.min(1, Math.max(0, son.data[i] + up.data[i]));
+/** One pass of the network over the interpolated base, back-projected (checkpoints). */
+function quickRender(trainer: ZssrTrainer, base: FloatImage, stage: ZssrStage, photo: FloatImage, rs: Resampler, bpFloor: number): FloatImage {
+  const size = stageSize(photo, stage.scale);
+  const out = trainer.forward(rs.up(base, stage.factor, size.width, size.height));
+  return backProject(out, base, stage.factor, rs, stage.bpIters, bpFloor).image;
+}
+
+/** The dihedral variants the ensemble may use: all 8, or only those that keep the axes when the factor differs per axis. */
+function ensembleVariants(f: Factor): number[] {
+  return f.x === f.y ? [0, 1, 2, 3, 4, 5, 6, 7] : [0, 2, 4, 6];
 }
 
 async function inferStage(
   trainer: ZssrTrainer,
-  up: FloatImage,
-  lr: FloatImage,
-  cum: number,
+  base: FloatImage,
+  stage: ZssrStage,
+  size: { width: number; height: number },
   cfg: EffectiveZssrConfig,
   rs: Resampler,
   ctx: UpscaleContext,
-  stage: number,
-): Promise<FloatImage> {
+  index: number,
+  bpFloor: number,
+): Promise<{ image: FloatImage; bp: ReturnType<typeof backProject> }> {
+  const up = rs.up(base, stage.factor, size.width, size.height);
   const pixels = up.width * up.height;
   const ensemble = cfg.ensemble === 'auto' ? pixels <= AUTO_ENSEMBLE_MAX_PIXELS : cfg.ensemble;
+  const variants = ensemble ? ensembleVariants(stage.factor) : [0];
   // Faithful path (each member back-projected, then the median, then back-projected again)
-  // keeps 8 outputs in memory; above 4 MP the median is taken inside each tile instead.
-  const perMember = ensemble && pixels <= AUTO_ENSEMBLE_MAX_PIXELS;
-  const passes = perMember ? 8 : 1;
-  const bpIters = cfg.back_projection ? cfg.back_projection_iters : 0;
+  // keeps the members in memory; above 4 MP the median is taken inside each tile instead.
+  const perMember = variants.length > 1 && pixels <= AUTO_ENSEMBLE_MAX_PIXELS;
+  const passes = perMember ? variants.length : 1;
+  const bp = (y: FloatImage): ReturnType<typeof backProject> => backProject(y, base, stage.factor, rs, stage.bpIters, bpFloor);
   let tilesDone = 0;
-  const tiled = async (img: FloatImage, fn: (tile: FloatImage) => FloatImage, passTiles: (t: number) => void): Promise<FloatImage> =>
+  const stageNote = cfg.stages.length > 1 ? `stage ${index + 1}/${cfg.stages.length} · ` : '';
+  const tiled = async (img: FloatImage, fn: (tile: FloatImage) => FloatImage): Promise<FloatImage> =>
     inferTiled(
       img,
       {
@@ -322,10 +388,9 @@ async function inferStage(
         overlap: 4 * cfg.model_depth,
         margin: cfg.model_depth + 1,
         signal: ctx.signal,
-        onTile: (done, total) => {
-          passTiles(total);
+        onTile: (_done, total) => {
           tilesDone++;
-          ctx.onProgress?.({ phase: 'infer', done: tilesDone, total: total * passes, message: `${cfg.scale_times > 1 ? `stage ${stage + 1}/${cfg.scale_times} · ` : ''}tile ${tilesDone}/${total * passes}` });
+          ctx.onProgress?.({ phase: 'infer', done: tilesDone, total: total * passes, message: `${stageNote}tile ${tilesDone}/${total * passes}` });
         },
       },
       async (tile) => {
@@ -334,17 +399,14 @@ async function inferStage(
         return fn(tile);
       },
     );
-  const noop = (): void => undefined;
   if (perMember) {
     const outs: FloatImage[] = [];
-    for (let k = 0; k < 8; k++) {
-      const o = undihedral(await tiled(dihedral(up, k), (t) => trainer.forward(t), noop), k);
-      outs.push(bpIters ? backProject(o, lr, cum, rs, bpIters) : o);
-    }
-    const m = median(outs);
-    return bpIters ? backProject(m, lr, cum, rs, bpIters) : clamp01(m);
+    for (const k of variants) outs.push(bp(undihedral(await tiled(dihedral(up, k), (t) => trainer.forward(t)), k)).image);
+    const m = bp(median(outs));
+    return { image: m.image, bp: m };
   }
-  const fn = ensemble ? (t: FloatImage): FloatImage => median(Array.from({ length: 8 }, (_, k) => undihedral(trainer.forward(dihedral(t, k)), k))) : (t: FloatImage): FloatImage => trainer.forward(t);
-  const out = await tiled(up, fn, noop);
-  return bpIters ? backProject(out, lr, cum, rs, bpIters) : clamp01(out);
+  const fn =
+    variants.length > 1 ? (t: FloatImage): FloatImage => median(variants.map((k) => undihedral(trainer.forward(dihedral(t, k)), k))) : (t: FloatImage): FloatImage => trainer.forward(t);
+  const r = bp(await tiled(up, fn));
+  return { image: r.image, bp: r };
 }

@@ -22,6 +22,7 @@ const PLAIN: Partial<Record<ErrorCode, string>> = {
   E_MODEL_UNSUPPORTED: 'The studio does not know this kind of model',
   E_TRAINING_FAILED: 'Training on this photo failed',
   E_CONFIG_INVALID: 'The settings are not valid',
+  E_KERNEL_INVALID: 'The blur kernel file cannot be read',
   E_PRESET_INVALID: 'The export preset is not valid',
   E_PAYLOAD_TOO_LARGE: 'The file is larger than the upload limit',
   E_UNSUPPORTED_MEDIA_TYPE: 'That kind of file cannot be uploaded',

@@ -74,9 +74,39 @@ describe('zssr', () => {
     const rgb = card(10, 8);
     const g: FloatImage = { width: 10, height: 8, channels: 1, data: Float32Array.from({ length: 80 }, (_, i) => rgb.data[3 * i + 1]) };
     let report: ZssrReport | undefined;
-    const out = await zssrUpscale(g, { scale: 4, preset: 'max', zssr: { ...cfg, num_epochs: 3, ensemble: false }, backend: 'wasm' }, { threads: 1, onReport: (r) => (report = r) });
+    const out = await zssrUpscale(g, { scale: 4, preset: 'max', zssr: { ...cfg, num_epochs: 3, ensemble: false, scale_factor: 2 }, backend: 'wasm' }, { threads: 1, onReport: (r) => (report = r) });
     expect([out.width, out.height, out.channels]).toEqual([40, 32, 1]);
     expect(report?.steps).toEqual([3, 3]);
+  });
+
+  it('gradual steps follow scale_factors and base_change_sfs; back_projection_iters per step', async () => {
+    const img = card(18, 14);
+    const run = async (zssr: Record<string, unknown>): Promise<{ out: FloatImage; rep: ZssrReport }> => {
+      let rep: ZssrReport | undefined;
+      const out = await zssrUpscale(img, { scale: 2, preset: 'draft', zssr: { ...cfg, num_epochs: 4, ...zssr }, backend: 'wasm' }, { threads: 1, onReport: (r) => (rep = r) });
+      if (!rep) throw new Error('no report');
+      return { out, rep };
+    };
+    const a = await run({ scale_factors: [[1, 1.5], 1.5, 2], back_projection_iters: [0, 3, 2] });
+    expect([a.out.width, a.out.height]).toEqual([36, 28]);
+    expect(a.rep.steps).toEqual([4, 4, 4]);
+    expect(a.rep.backProjection.map((b) => b.iterations)).toEqual([0, 3, 2]);
+    // The x1.5 result as the input of the last step (a x4/3 step from it) changes the result.
+    const b = await run({ scale_factors: [[1, 1.5], 1.5, 2], back_projection_iters: [0, 3, 2], base_change_sfs: [1.5] });
+    expect([b.out.width, b.out.height]).toEqual([36, 28]);
+    let diff = 0;
+    for (let i = 0; i < a.out.data.length; i++) diff = Math.max(diff, Math.abs(a.out.data[i] - b.out.data[i]));
+    expect(diff).toBeGreaterThan(1e-3);
+    expect(b.rep.key).not.toBe(a.rep.key);
+  });
+
+  it('each training step sends one train event; the last step is not sent twice', async () => {
+    const progress: EngineProgress[] = [];
+    await zssrUpscale(card(16, 12), { scale: 2, preset: 'draft', zssr: { ...cfg, num_epochs: 6 }, backend: 'wasm', onProgress: (p) => progress.push(p) }, { threads: 1 });
+    const steps = progress.filter((p) => p.phase === 'train' && p.loss !== undefined).map((p) => p.step);
+    expect(new Set(steps).size).toBe(steps.length);
+    expect(steps.at(-1)).toBe(6);
+    expect(progress.filter((p) => p.phase === 'train').at(-1)).toMatchObject({ done: 6, total: 6, message: 'trained 6 steps' });
   });
 
   it('a second run is a cache hit with identical output; a corrupt entry is dropped and retrained', async () => {
