@@ -77,6 +77,8 @@ export function parseEnhanceConfig(obj: Record<string, unknown>, file: string): 
     throw invalid(file, z.error.issues.map((i) => `"${i.path.join('.')}": ${i.message}`).join('; '));
   }
   out.zssr = z.data;
+  // Like "image" and "output", a kernel file is named relative to the config file.
+  if (z.data.kernel_path) out.zssr.kernel_path = path.resolve(base, z.data.kernel_path);
   if (z.data.scale_factor !== undefined) {
     const s = z.data.scale_factor ** (z.data.scale_times ?? 1);
     if (s > 16) throw invalid(file, `scale_factor ** scale_times = ${s}, above the largest scale 16`);

@@ -5,6 +5,7 @@ import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { makeLowRes } from '../../src-main/engine/classical';
 import { getUpscaler } from '../../src-main/engine/registry';
+import { bicubicBackProjection } from '../../src-main/engine/zssr';
 import { decodeImage } from '../../src-main/imaging';
 import { srMetrics } from '../../src-main/metrics';
 import { studio } from './run-studio';
@@ -52,6 +53,25 @@ describe('studio eval', () => {
     const direct = srMetrics(hr, sr, 4);
     expect(bicubic.images[1].psnr).toBeCloseTo(direct.psnr, 10);
     expect(bicubic.images[1].ssim).toBeCloseTo(direct.ssim, 10);
+  });
+
+  it('bicubic+bp: bicubic and 10 back-projection iterations, ahead of bicubic on detail', async () => {
+    const tex = path.join(dir, 'tex');
+    await fs.mkdir(tex);
+    const w = 48;
+    const px = Buffer.alloc(w * w * 3);
+    for (let i = 0; i < px.length; i++) {
+      const p = Math.floor(i / 3), x = p % w, y = Math.floor(p / w);
+      px[i] = ((x >> 2) + (y >> 3)) % 2 ? 200 : 40 + ((x * 7 + y * 3 + (i % 3) * 50) % 60);
+    }
+    await sharp(px, { raw: { width: w, height: w, channels: 3 } }).png().toFile(path.join(tex, 't.png'));
+    const r = await studio(['eval', '--hr', tex, '--scale', '2', '--method', 'bicubic,bicubic+bp', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const [bicubic, bp] = (JSON.parse(r.stdout) as { results: { method: string; images: { psnr: number }[] }[] }).results;
+    expect(bp.method).toBe('bicubic+bp');
+    expect(bp.images[0].psnr).toBeGreaterThan(bicubic.images[0].psnr + 0.3);
+    const { hr, lr } = makeLowRes((await decodeImage(path.join(tex, 't.png'))).rgb, 2);
+    expect(bp.images[0].psnr).toBeCloseTo(srMetrics(hr, bicubicBackProjection(lr, 2), 2).psnr, 10);
   });
 
   it('prints a table by default and saves outputs with --out', async () => {

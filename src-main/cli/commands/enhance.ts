@@ -12,6 +12,9 @@ import {
 } from '../../contract/enhance';
 import { StudioError, toErrorPayload, type ErrorPayload } from '../../contract/errors';
 import type { JobEvent, JobInfo } from '../../contract/jobs';
+// The settings and kernel modules only (no TensorFlow.js): `studio enhance` starts fast.
+import { resolveConfig } from '../../engine/zssr/config';
+import { loadKernelFile } from '../../engine/zssr/kernel-file';
 import { writeOutput } from '../../imaging';
 import { createStudioService, type StudioService } from '../../service';
 import { IMAGE_EXTENSIONS, imageTypeOf } from '../../base/image-types';
@@ -43,6 +46,11 @@ an original is never replaced.
   --config FILE          a config.json with the keys image, output, scale_factor,
                          scale_times, max_MB, base64 and the ZSSR training keys; keys
                          without effect are reported as ignored
+  --kernel FILE          ZSSR: the photo's blur kernel (.mat as the original ZSSR and
+                         KernelGAN write them, .npy, .json, or a grey .png); it replaces
+                         bicubic in making the training pairs and turns on --real-photo
+  --real-photo           ZSSR: settings for real photos (noise in training, no
+                         back-projection; "real_photo": false in --config turns it off)
   --recursive            take photos in sub-folders of the given folders too
   --jobs N               photos processed at once (default 1)
   --overwrite            replace existing output files (never the originals)
@@ -64,6 +72,8 @@ const OPTIONS = {
   map: { type: 'boolean', default: false },
   'export-preset': { type: 'string', multiple: true },
   config: { type: 'string' },
+  kernel: { type: 'string' },
+  'real-photo': { type: 'boolean', default: false },
   recursive: { type: 'boolean', default: false },
   jobs: { type: 'string' },
   overwrite: { type: 'boolean', default: false },
@@ -146,14 +156,22 @@ export async function planEnhance(argv: string[]): Promise<EnhancePlan> {
 
   // ZSSR keys only mean something to methods that train on the photo.
   let zssr: ZssrConfig | undefined;
+  const trains = method.data === 'zssr' || method.data.startsWith('zssr') || method.data === 'adapt';
   if (config && Object.keys(config.zssr).length) {
-    const trains = method.data === 'zssr' || method.data.startsWith('zssr') || method.data === 'adapt';
     if (trains) zssr = config.zssr;
     else {
       const keys = Object.keys(config.zssr).filter((k) => k !== 'scale_factor' && k !== 'scale_times');
       if (keys.length) warnings.push(`config: ${keys.map((k) => `"${k}"`).join(', ')} ignored (only methods that train use them, e.g. --method zssr)`);
     }
   }
+
+  if (v.kernel !== undefined || v['real-photo']) {
+    if (!method.data.startsWith('zssr')) throw usageError(`--${v.kernel !== undefined ? 'kernel' : 'real-photo'} is a ZSSR setting (--method zssr)`);
+    zssr = { ...zssr, ...(v.kernel !== undefined ? { kernel_path: path.resolve(v.kernel) } : {}), ...(v['real-photo'] ? { real_photo: true } : {}) };
+  }
+  // A kernel that cannot be read or settings that contradict the scale are the user's input:
+  // refused here, before any photo is touched.
+  if (zssr && method.data.startsWith('zssr')) await checkZssrSettings(scale, v.preset, zssr);
 
   const exportPresets = v['export-preset'];
   const base: Omit<EnhanceRequest, 'input'> = {
@@ -186,6 +204,16 @@ export async function planEnhance(argv: string[]): Promise<EnhancePlan> {
     ...(outputFile ? { outputFile } : {}),
     warnings,
   };
+}
+
+async function checkZssrSettings(scale: number, preset: string | undefined, zssr: ZssrConfig): Promise<void> {
+  try {
+    const kernel = zssr.kernel_path ? await loadKernelFile(zssr.kernel_path) : undefined;
+    resolveConfig(scale, QualityPreset.safeParse(preset).data ?? 'balanced', zssr, kernel ? { kernel } : {});
+  } catch (err) {
+    if (err instanceof StudioError) throw usageError(`${err.code}: ${err.message}`);
+    throw err;
+  }
 }
 
 interface Item {

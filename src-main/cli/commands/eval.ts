@@ -7,7 +7,8 @@ import { QualityPreset, BackendPreference } from '../../contract/enhance';
 import { StudioError } from '../../contract/errors';
 import { halfPlane, makeLowRes } from '../../engine/classical';
 import { getUpscaler } from '../../engine/registry';
-import type { UpscaleContext } from '../../engine/upscaler';
+import { bicubicBpBaseline } from '../../engine/zssr';
+import type { Upscaler, UpscaleContext } from '../../engine/upscaler';
 import { hasImageExtension } from '../../base/image-types';
 import { decodeImage, encodeImage, writeOutput } from '../../imaging';
 import { niqeImage, readNiqeModel, srMetrics, type NiqeModel } from '../../metrics';
@@ -76,6 +77,13 @@ export async function listImages(inputs: string[]): Promise<string[]> {
   return files;
 }
 
+/** Yardsticks measured here but not offered as methods. */
+const BASELINES: Record<string, Upscaler> = { [bicubicBpBaseline.info.id]: bicubicBpBaseline };
+
+function evalMethod(id: string): Upscaler {
+  return BASELINES[id] ?? getUpscaler(id);
+}
+
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 /** The shipped pristine model (resources/niqe), or the one at `file`. */
@@ -88,7 +96,7 @@ export function loadNiqeModel(file?: string): Promise<NiqeModel> {
  * with shave = scale. Each image is decoded once; methods run one after another.
  */
 export async function evaluateImages(files: string[], opts: EvalOptions): Promise<MethodScores[]> {
-  const upscalers = opts.methods.map((m) => getUpscaler(m));
+  const upscalers = opts.methods.map(evalMethod);
   const scores = upscalers.map((u) => ({ method: u.info.id, scale: opts.scale, images: [] as ImageScore[] }));
   for (const file of files) {
     const { rgb } = await decodeImage(file);
@@ -181,7 +189,9 @@ Options:
   --hr <path>        folder of ground-truth images (repeatable; files work too)
   --scale <N>        whole-number factor, e.g. 2, 3, 4 (default 4)
   --method <ids>     method id(s), comma-separated (default bicubic); see the model list:
-                     nearest, bilinear, bicubic, lanczos and any installed learned model
+                     nearest, bilinear, bicubic, lanczos and any installed learned model;
+                     also bicubic+bp (bicubic + 10 back-projection iterations: ZSSR with a
+                     network that does nothing, the yardstick for what ZSSR's network adds)
   --metric <list>    psnr, ssim, niqe, comma-separated (default psnr,ssim with --hr;
                      niqe without --hr, where only niqe applies)
   --shave <N>        without --hr: border pixels to ignore (default 0)
@@ -197,7 +207,8 @@ Options:
 Examples:
   studio eval --hr ./Set5 --scale 4 --method bicubic,lanczos
   studio eval --hr ./Set14 --scale 4 --method bicubic,esrgan-thick --metric psnr,ssim,niqe
-  studio eval --metric niqe ./upscaled`;
+  studio eval --metric niqe ./upscaled
+  studio eval --hr ./Set5 --scale 2 --method bicubic+bp,zssr --preset draft`;
 
 export const command: Command = {
   summary: 'PSNR/SSIM/NIQE of methods on ground-truth images (SR benchmark protocol), NIQE of any images',
@@ -245,7 +256,7 @@ export const command: Command = {
     const scale = Number(values.scale);
     if (!Number.isInteger(scale) || scale < 1 || scale > 16) throw new StudioError('E_INVALID_ARGUMENT', `--scale must be a whole number from 1 to 16, got '${values.scale}'`);
     const methods = values.method.split(',').map((m) => m.trim()).filter(Boolean);
-    methods.forEach((m) => getUpscaler(m)); // unknown ids fail before any work
+    methods.forEach(evalMethod); // unknown ids fail before any work
     const ctx: Omit<UpscaleContext, 'scale'> = {};
     if (values.preset) ctx.preset = parseOr(QualityPreset, values.preset, '--preset');
     if (values.backend) ctx.backend = parseOr(BackendPreference, values.backend, '--backend');

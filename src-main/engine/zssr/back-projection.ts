@@ -1,5 +1,6 @@
 import type { FloatImage } from '../../contract/image';
-import type { Factor, Resampler } from './resample';
+import { outputSize } from '../upscaler';
+import { bicubicResampler, isotropic, type Factor, type Resampler } from './resample';
 
 export interface BackProjection {
   image: FloatImage;
@@ -68,24 +69,31 @@ function clip(img: FloatImage): FloatImage {
 }
 
 /**
- * Standard deviation of white noise in an image (Immerkaer, "Fast noise variance estimation",
- * 1996): the mean absolute response of a Laplacian difference mask that cancels smooth content,
- * on the luma, scaled for Gaussian noise. Edges bias it upwards a little, which is the safe side
- * for a floor that stops back-projection.
+ * Standard deviation of white noise in an image, per sample (Immerkaer, "Fast noise variance
+ * estimation", 1996): the mean absolute response of a Laplacian difference mask that cancels
+ * smooth content, scaled for Gaussian noise, averaged over the channels. Edges bias it upwards a
+ * little, which is the safe side for a floor that stops back-projection.
  */
 export function estimateNoiseStd(img: FloatImage): number {
   const { width: W, height: H, channels: C, data } = img;
   if (W < 3 || H < 3) return 0;
-  const luma = (x: number, y: number): number => {
-    const o = (y * W + x) * C;
-    return C >= 3 ? 0.299 * data[o] + 0.587 * data[o + 1] + 0.114 * data[o + 2] : data[o];
-  };
   let s = 0;
-  for (let y = 1; y < H - 1; y++)
-    for (let x = 1; x < W - 1; x++) {
-      const v =
-        luma(x - 1, y - 1) - 2 * luma(x, y - 1) + luma(x + 1, y - 1) - 2 * luma(x - 1, y) + 4 * luma(x, y) - 2 * luma(x + 1, y) + luma(x - 1, y + 1) - 2 * luma(x, y + 1) + luma(x + 1, y + 1);
-      s += Math.abs(v);
-    }
-  return (Math.sqrt(Math.PI / 2) * s) / (6 * (W - 2) * (H - 2));
+  const at = (x: number, y: number, c: number): number => data[(y * W + x) * C + c];
+  for (let c = 0; c < C; c++)
+    for (let y = 1; y < H - 1; y++)
+      for (let x = 1; x < W - 1; x++) {
+        const v = at(x - 1, y - 1, c) - 2 * at(x, y - 1, c) + at(x + 1, y - 1, c) - 2 * at(x - 1, y, c) + 4 * at(x, y, c) - 2 * at(x + 1, y, c) + at(x - 1, y + 1, c) - 2 * at(x, y + 1, c) + at(x + 1, y + 1, c);
+        s += Math.abs(v);
+      }
+  return (Math.sqrt(Math.PI / 2) * s) / (6 * (W - 2) * (H - 2) * C);
+}
+
+/**
+ * What ZSSR gives with an identity network: bicubic enlargement, then back-projection (10
+ * iterations, as the original). The yardstick for what ZSSR's trained network itself adds.
+ */
+export function bicubicBackProjection(lr: FloatImage, scale: number, iters = 10): FloatImage {
+  const size = outputSize(lr.width, lr.height, scale);
+  const f = isotropic(scale);
+  return backProject(bicubicResampler.up(lr, f, size.width, size.height), lr, f, bicubicResampler, iters).image;
 }

@@ -1,10 +1,12 @@
 import type { ModelInfo } from '../../contract/api';
 import type { FloatImage } from '../../contract/image';
 import type { Upscaler, UpscaleContext } from '../upscaler';
+import { toGray, toRgb } from '../channels';
+import { bicubicBackProjection } from './back-projection';
 import { zssrUpscale } from './zssr';
 
 export { zssrUpscale, type ZssrReport, type ZssrOptions, type ZssrCheckpoint } from './zssr';
-export { backProject, estimateNoiseStd, type BackProjection } from './back-projection';
+export { backProject, bicubicBackProjection, estimateNoiseStd, type BackProjection } from './back-projection';
 export { resolveConfig, PRESETS, REAL_PHOTO, type EffectiveZssrConfig } from './config';
 export { loadKernelFile, normaliseKernel } from './kernel-file';
 export { bicubicResampler, kernelResampler, isotropic, type Factor, type Resampler } from './resample';
@@ -29,3 +31,23 @@ export const zssrUpscaler: Upscaler = {
 };
 
 export const zssrUpscalers: Upscaler[] = [zssrUpscaler];
+
+/**
+ * `bicubic+bp` (evaluation only, not a menu method): bicubic + 10 back-projection iterations, no
+ * network. ZSSR's network is judged by its gain over this.
+ */
+export const bicubicBpBaseline: Upscaler = {
+  info: {
+    id: 'bicubic+bp',
+    family: 'interpolation',
+    label: 'Bicubic + back-projection',
+    scales: [2, 3, 4, 8],
+    description: 'Bicubic, then 10 back-projection iterations towards the photo: ZSSR with a network that does nothing.',
+    speed: 'instant',
+  },
+  async upscale(img: FloatImage, ctx: UpscaleContext): Promise<FloatImage> {
+    const rgb = toRgb(img);
+    const out = bicubicBackProjection(rgb, ctx.scale);
+    return img.channels === 1 ? toGray(out) : out;
+  },
+};

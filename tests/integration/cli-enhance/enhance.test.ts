@@ -149,6 +149,40 @@ describe('studio enhance', () => {
     await expect(fs.access(path.join(dir, 'exp2'))).rejects.toThrow(); // failed before any work
   });
 
+  it('ZSSR: a kernel named in config.json is found beside it; back_projection_iters is accepted; one train event per step', async () => {
+    const sub = path.join(dir, 'zssr-cfg');
+    await fs.mkdir(path.join(sub, 'kernels'), { recursive: true });
+    await fs.writeFile(path.join(sub, 'kernels', 'k.json'), '[[0, 1, 0], [1, 4, 1], [0, 1, 0]]');
+    const tiny = { model_depth: 3, model_width: 8, crop_size: 16, num_epochs: 5, patch_size: 16, back_projection_iters: 2 };
+    await fs.writeFile(path.join(sub, 'config.json'), JSON.stringify({ ...tiny, kernel_path: 'kernels/k.json' }));
+    // Run from another folder: the kernel path is the config file's, not the current folder's.
+    const r = await studio(['enhance', path.join(dir, 'in', 'alpha.png'), '--config', path.join(sub, 'config.json'), '--method', 'zssr', '--scale', '2', '--out', path.join(dir, 'zssr-out'), '--json', '--backend', 'wasm'], os.tmpdir());
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { type: string; event?: { type: string; step?: number } });
+    const steps = lines.filter((l) => l.event?.type === 'train').map((l) => l.event?.step);
+    expect(steps.at(-1)).toBe(5);
+    expect(new Set(steps).size).toBe(steps.length);
+    expect(lines.find((l) => l.type === 'result')).toMatchObject({ state: 'done' });
+  });
+
+  it('ZSSR: an unreadable kernel or contradicting settings are usage errors before any work', async () => {
+    await fs.writeFile(path.join(dir, 'bad-kernel.json'), '[[1, 2], [3]]');
+    const k = await studio(['enhance', 'in/alpha.png', '--method', 'zssr', '--scale', '2', '--kernel', 'bad-kernel.json', '--out', 'never']);
+    expect(k.code).toBe(2);
+    expect(k.stderr).toMatch(/E_KERNEL_INVALID: .*bad-kernel\.json: a blur kernel must be a rectangular matrix/);
+    const missing = await studio(['enhance', 'in/alpha.png', '--method', 'zssr', '--scale', '2', '--kernel', 'nope.mat', '--out', 'never']);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/E_FILE_NOT_FOUND/);
+    const cfg = path.join(dir, 'steps-config.json');
+    await fs.writeFile(cfg, JSON.stringify({ scale_factors: [1.5, 3] }));
+    const steps = await studio(['enhance', 'in/alpha.png', '--method', 'zssr', '--scale', '2', '--config', cfg, '--out', 'never']);
+    expect(steps.code).toBe(2);
+    expect(steps.stderr).toMatch(/scale_factors must end at the requested scale 2/);
+    const notZssr = await studio(['enhance', 'in/alpha.png', '--method', 'bicubic', '--scale', '2', '--kernel', 'bad-kernel.json', '--out', 'never']);
+    expect(notZssr.code).toBe(2);
+    await expect(fs.access(path.join(dir, 'never'))).rejects.toThrow(); // nothing was started
+  });
+
   it('exits with 2 on usage errors and lists models', async () => {
     const bad = await studio(['enhance', 'in/alpha.png', '--scale', '40', '--method', 'bicubic']);
     expect(bad.code).toBe(2);
