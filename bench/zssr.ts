@@ -1,11 +1,8 @@
 // `npm run bench -- zssr`: ZSSR's training step against PyTorch on the same machine (run back to
-// back, alternating, so both see the same load). `zssr-quality`: quality/time per preset on Set5/Set14.
+// back, alternating, so both see the same load). Quality per preset: zssr-quality.ts.
 //
-// Knobs (environment): ZSSR_BENCH_ROUNDS=<timing rounds>  ZSSR_BENCH_PRESETS=draft,balanced,max
-// ZSSR_BENCH_SCALES=2,4  ZSSR_BENCH_SETS=Set5,Set14  ZSSR_BENCH_IMAGES=<max images per set>
-// ZSSR_BENCH_MAX_IMAGES=<images for max, default 2>
-// --quick: draft+balanced, x2, 2 Set5 images; speed: 1 round of 3 steps. Warm start: section zssr-warm
-// (ZSSR_BENCH_WARM_PAIRS=foreman:coastguard,...  ZSSR_BENCH_WARM_PRESET=balanced).
+// Knobs (environment): ZSSR_BENCH_ROUNDS=<timing rounds>; --quick: 1 round of 3 steps. Warm start:
+// section zssr-warm (ZSSR_BENCH_WARM_PAIRS=foreman:coastguard,...  ZSSR_BENCH_WARM_PRESET=balanced).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { ModelCache } from '../src-main/cache';
 import type { QualityPreset } from '../src-main/contract/enhance';
 import type { FloatImage } from '../src-main/contract/image';
-import { imresize, makeLowRes } from '../src-main/engine/classical';
+import { makeLowRes } from '../src-main/engine/classical';
 import { FastConvNet, fastKernelFlavor, type ConvAlgorithm } from '../src-main/engine/fast/convnet';
 import { zssrUpscale, type ZssrReport } from '../src-main/engine/zssr';
 import { decodeImage } from '../src-main/imaging';
@@ -23,8 +20,6 @@ import type { BenchContext } from './context';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const PY = '/usr/bin/python3';
-// Published ZSSR (Shocher et al. 2018, Table 1); other sets: no figure quoted here.
-const PUBLISHED_ZSSR: Record<string, Record<number, number>> = { Set5: { 2: 37.37, 4: 31.13 } };
 
 function torchScripts(): string {
   return process.env.STUDIO_BENCH_TORCH_DIR ?? path.resolve(root, '..', 'shared', 'bench');
@@ -84,19 +79,6 @@ function forwardFlop(crop: number): number {
 }
 
 const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}x`;
-const list = (v: string | undefined, d: string[]): string[] => (v ? v.split(',').map((x) => x.trim()).filter(Boolean) : d);
-
-async function loadSet(dir: string, max: number): Promise<{ name: string; img: FloatImage }[]> {
-  const files = fs.readdirSync(dir).filter((f) => /\.(png|bmp|jpe?g)$/i.test(f)).sort().slice(0, max);
-  const out: { name: string; img: FloatImage }[] = [];
-  for (const f of files) out.push({ name: f.replace(/\.[^.]+$/, ''), img: (await decodeImage(path.join(dir, f))).rgb });
-  return out;
-}
-
-function clamp(img: FloatImage): FloatImage {
-  for (let i = 0; i < img.data.length; i++) img.data[i] = Math.min(1, Math.max(0, img.data[i]));
-  return img;
-}
 
 export async function run(ctx: BenchContext): Promise<string> {
   const threads = Math.min(2, os.availableParallelism());
@@ -153,60 +135,6 @@ export async function run(ctx: BenchContext): Promise<string> {
     "The wide layers run Winograd F(4x4,3x3) (forward, input gradient and weight gradient): 36 multiplies per 4x4 output tile and channel pair instead of 144, tiles transformed per block of 8-16 while the block sits in cache, the weight gradient made of fixed parts added in order so results do not depend on the thread count. WebAssembly SIMD is 128 bits wide where PyTorch's oneDNN uses AVX2/AVX-512; the arithmetic saved is what closes that gap.",
     '',
   );
-  return md.join('\n');
-}
-
-/** The `zssr-quality` section: Draft/Balanced/Max on Set5 (and more sets on request). */
-export async function runQuality(ctx: BenchContext): Promise<string> {
-  const md: string[] = ['## ZSSR quality', '', `Measured ${ctx.date} on ${ctx.machine}; kernels: ${fastKernelFlavor()}, ${Math.min(2, os.availableParallelism())} threads. Times per image on a machine shared with other work: treat them as upper bounds.`, ''];
-  const threads = Math.min(2, os.availableParallelism());
-  // ZSSR_BENCH_MAX_IMAGES: images for the max preset (3000 steps at crop 128 per image and scale step).
-  const presets = list(process.env.ZSSR_BENCH_PRESETS, ctx.quick ? ['draft', 'balanced'] : ['draft', 'balanced', 'max']).filter((p) => p !== 'none') as QualityPreset[];
-  const scales = list(process.env.ZSSR_BENCH_SCALES, ctx.quick ? ['2'] : ['2', '4']).map(Number);
-  const sets = list(process.env.ZSSR_BENCH_SETS, ['Set5']);
-  const maxImages = Number(process.env.ZSSR_BENCH_IMAGES ?? (ctx.quick ? 2 : 1000));
-  const maxPresetImages = Number(process.env.ZSSR_BENCH_MAX_IMAGES ?? 2);
-  md.push('Protocol: Y channel, shave = scale; LR = MATLAB-style bicubic downscale rounded to 8 bits.', '');
-  md.push('| set | scale | preset | images | PSNR | SSIM | bicubic PSNR | gain | published ZSSR | s / image | steps / image |', '|---|---|---|---|---|---|---|---|---|---|---|');
-  const detail: string[] = [];
-  for (const set of sets) {
-    const dir = path.join(ctx.dataDir, set);
-    if (!fs.existsSync(dir)) {
-      md.push(`| ${set} | - | - | 0 | not found in ${ctx.dataDir} | | | | | | |`);
-      continue;
-    }
-    const images = await loadSet(dir, maxImages);
-    for (const scale of scales) {
-      for (const preset of presets) {
-        const ps: number[] = [], ss: number[] = [], bs: number[] = [], secs: number[] = [], steps: number[] = [];
-        for (const { name, img } of preset === 'max' ? images.slice(0, maxPresetImages) : images) {
-          const { hr, lr } = makeLowRes(img, scale);
-          const bic = clamp(imresize(lr, { width: hr.width, height: hr.height }));
-          let rep: ZssrReport | undefined;
-          const t0 = performance.now();
-          const sr = await zssrUpscale(lr, { scale, preset, backend: 'wasm' }, { threads, onReport: (r) => (rep = r) });
-          const sec = (performance.now() - t0) / 1000;
-          const m = srMetrics(hr, sr, scale);
-          const b = srMetrics(hr, bic, scale, { ssim: false });
-          ps.push(m.psnr);
-          ss.push(m.ssim);
-          bs.push(b.psnr);
-          secs.push(sec);
-          steps.push(rep?.steps.reduce((a, c) => a + c, 0) ?? 0);
-          detail.push(`| ${set} | x${scale} | ${preset} | ${name} | ${m.psnr.toFixed(2)} | ${b.psnr.toFixed(2)} | ${sec.toFixed(1)} | ${rep?.steps.join('+')} |`);
-          ctx.log(`zssr ${set} x${scale} ${preset} ${name}: ${m.psnr.toFixed(2)} dB (bicubic ${b.psnr.toFixed(2)}), ${sec.toFixed(1)} s, ${rep?.steps.join('+')} steps`);
-        }
-        const mean = (a: number[]): number => a.reduce((x, y) => x + y, 0) / a.length;
-        const pub = PUBLISHED_ZSSR[set]?.[scale];
-        md.push(
-          `| ${set} | x${scale} | ${preset} | ${ps.length} | ${mean(ps).toFixed(2)} | ${mean(ss).toFixed(4)} | ${mean(bs).toFixed(2)} | +${(mean(ps) - mean(bs)).toFixed(2)} | ${pub !== undefined && ps.length === images.length ? pub : '-'} | ${mean(secs).toFixed(1)} | ${Math.round(mean(steps))} |`,
-        );
-      }
-    }
-  }
-  md.push('', 'Reference points: published ZSSR (with gradual SR and scale/shear jitter) Set5 x2 37.37 dB, x4 31.13 dB; the PyTorch reference `ref_zssr_torch.py` measured 36.89 dB / 357 s per image on Set5 x2 (its trained biases let the ReLUs die early; see docs/zssr.md).', '');
-  md.push('<details><summary>Per image</summary>', '', '| set | scale | preset | image | PSNR | bicubic | s | steps |', '|---|---|---|---|---|---|---|---|', ...detail, '', '</details>', '');
-
   return md.join('\n');
 }
 

@@ -48,6 +48,40 @@ export function initWeights(shape: NetShape, rng: Rng): ConvNetWeights {
   return { kernels, biases };
 }
 
+/**
+ * The network sees the photo with mid-grey subtracted and adds it back to its output. Pixels are
+ * all positive, so without biases a first-layer filter responds mostly to the brightness: Adam
+ * can push every filter's sum negative and then every ReLU is off for every pixel, the residual
+ * is zero and stays zero (measured: woman x2 learned nothing in 300 steps for one crop sequence
+ * and 1.6 dB for another). Centred, each filter responds to the picture's structure, on for some
+ * pixels and off for others. The same as a fixed first-layer bias of -0.5 x the filter's sum.
+ */
+export const INPUT_OFFSET = 0.5;
+
+function shifted(img: FloatImage, by: number): FloatImage {
+  const d = new Float32Array(img.data.length);
+  for (let i = 0; i < d.length; i++) d[i] = img.data[i] + by;
+  return { ...img, data: d };
+}
+
+/** `t` on inputs and targets moved by -INPUT_OFFSET, results moved back. */
+export function centred(t: ZssrTrainer): ZssrTrainer {
+  return {
+    backend: t.backend,
+    detail: t.detail,
+    step: (input, target, lr) => t.step(shifted(input, -INPUT_OFFSET), shifted(target, -INPUT_OFFSET), lr),
+    forward: (img) => {
+      const out = t.forward(shifted(img, -INPUT_OFFSET));
+      for (let i = 0; i < out.data.length; i++) out.data[i] += INPUT_OFFSET;
+      return out;
+    },
+    getWeights: () => t.getWeights(),
+    setWeights: (w) => t.setWeights(w),
+    resetOptimizer: () => t.resetOptimizer(),
+    dispose: () => t.dispose(),
+  };
+}
+
 /** The hand-written multi-threaded wasm kernels (3x3 convolutions only). */
 export class FastTrainer implements ZssrTrainer {
   readonly backend: BackendName = 'wasm';

@@ -15,7 +15,7 @@ import { loadKernelFile } from './kernel-file';
 import { LrPolicy } from './lr-policy';
 import { fromStoredModel, toStoredModel, zssrCacheKey, ZSSR_ENGINE_VERSION } from './model-io';
 import { bicubicResampler, kernelResampler, type Factor, type Resampler } from './resample';
-import { FastTrainer, initWeights, TfTrainer, type NetShape, type ZssrTrainer } from './trainer';
+import { centred, FastTrainer, initWeights, TfTrainer, type NetShape, type ZssrTrainer } from './trainer';
 
 /** What a run did, for events, the cache's meta and benchmarks. */
 export interface ZssrReport {
@@ -136,9 +136,9 @@ async function makeTrainer(cfg: EffectiveZssrConfig, ctx: UpscaleContext, shape:
     }
     const t = await FastTrainer.create(shape, cfg.crop_size, threads);
     t.setWeights(w);
-    return t;
+    return centred(t);
   }
-  return new TfTrainer(backend ?? 'cpu', shape, w);
+  return centred(new TfTrainer(backend ?? 'cpu', shape, w));
 }
 
 /** The kernel of a run: given by the caller, read from kernel_path, or none (bicubic). */
