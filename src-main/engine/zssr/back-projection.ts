@@ -25,16 +25,18 @@ function rmsDiff(a: Float32Array, b: Float32Array): number {
  * error is measured after every iteration (the down() it needs is the next iteration's anyway),
  * an iteration that raises it is undone and ends the loop, and it stops once the error is at
  * `floor` (the photo's own noise level: matching noise more closely only copies it).
+ * `y` is clipped in place and its buffer reused (big photos: two full-size buffers, not one per
+ * iteration).
  */
 export function backProject(y: FloatImage, lr: FloatImage, f: Factor, rs: Resampler, iters: number, floor = 0): BackProjection {
-  let cur = clip({ ...y, data: Float32Array.from(y.data) });
+  let cur = clip(y);
   if (iters <= 0) return { image: cur, iterations: 0, errors: [] };
   let down = rs.down(cur, f, lr.width, lr.height);
   let err = rmsDiff(lr.data, down.data);
   const errors = [err];
   let stopped: BackProjection['stopped'];
-  let i = 0;
-  for (; i < iters; i++) {
+  let spare: Float32Array | undefined;
+  for (let i = 0; i < iters; i++) {
     if (err <= floor) {
       stopped = 'noise-floor';
       break;
@@ -42,7 +44,7 @@ export function backProject(y: FloatImage, lr: FloatImage, f: Factor, rs: Resamp
     const diff = new Float32Array(lr.data.length);
     for (let j = 0; j < diff.length; j++) diff[j] = lr.data[j] - down.data[j];
     const up = rs.up({ width: lr.width, height: lr.height, channels: lr.channels, data: diff }, f, cur.width, cur.height);
-    const next = new Float32Array(cur.data.length);
+    const next = spare ?? up.data; // the first iteration writes into up()'s own buffer
     for (let j = 0; j < next.length; j++) {
       const v = cur.data[j] + up.data[j];
       next[j] = v < 0 ? 0 : v > 1 ? 1 : v;
@@ -54,6 +56,7 @@ export function backProject(y: FloatImage, lr: FloatImage, f: Factor, rs: Resamp
       stopped = 'error-grew';
       break;
     }
+    spare = cur.data;
     cur = cand;
     down = candDown;
     err = candErr;

@@ -31,8 +31,9 @@ export interface ZssrReport {
   /** Steps at which the learning rate was divided, per stage. */
   decays: number[][];
   /**
-   * Per stage: training stopped because the network did not reconstruct the photo better than
-   * interpolation does (its result is then back-projection's alone).
+   * Per stage: the network rebuilt the photo from its son no better than interpolation does, so
+   * it was not used (the stage's result is interpolation and back-projection alone); training
+   * stops early when that is clear.
    */
   noGain: boolean[];
   /** Back-projection iterations kept on the final result, and why it stopped early if it did. */
@@ -69,8 +70,10 @@ export interface ZssrOptions {
 /** Window of the LR image the reconstruction error is measured on (the whole image when small). */
 const REC_MAX_PIXELS = 256 * 256;
 /**
- * From this step on, training stops when the network's reconstruction error is not at least
- * NO_GAIN_RATIO below interpolation's: it has learned nothing back-projection does not give.
+ * A network is used only if it rebuilds the photo from its son with an error at least 2 % below
+ * interpolation's: one that does not has learned nothing back-projection does not give, and an
+ * undertrained one can be worse than interpolation. From NO_GAIN_FROM_STEP on, training stops
+ * as soon as a measurement shows no gain.
  */
 const NO_GAIN_FROM_STEP = 100;
 const NO_GAIN_RATIO = 0.98;
@@ -175,6 +178,8 @@ export async function zssrUpscale(img: FloatImage, ctx: UpscaleContext, opts: Zs
   let cached: ConvNetWeights[] | undefined;
   const stored = store ? await store.get(key) : undefined;
   if (stored) cached = fromStoredModel(stored, shape, T);
+  const netUsed = stored?.meta.netUsed;
+  const cachedNetUsed = Array.isArray(netUsed) ? netUsed.map((v) => v !== false) : undefined;
   let warm: { weights: ConvNetWeights[]; targetLoss: number; from: string } | undefined;
   if (!cached && store?.findSimilar && ctx.hints && Object.keys(ctx.hints).length) {
     const sim = await store.findSimilar(ctx.hints);
@@ -202,8 +207,11 @@ export async function zssrUpscale(img: FloatImage, ctx: UpscaleContext, opts: Zs
       const stage = cfg.stages[s];
       const base = stage.base < 0 ? input : outputs[stage.base];
       const last = s === T - 1;
-      if (cached) trainer.setWeights(cached[s]);
-      else {
+      let useNet = true;
+      if (cached) {
+        trainer.setWeights(cached[s]);
+        useNet = cachedNetUsed?.[s] ?? true;
+      } else {
         if (s > 0 && warm) trainer.setWeights(warm.weights[s]);
         else if (s > 0 && cfg.init_net_for_each_sf) trainer.setWeights(fresh());
         trainer.resetOptimizer();
@@ -217,11 +225,12 @@ export async function zssrUpscale(img: FloatImage, ctx: UpscaleContext, opts: Zs
         report.steps.push(r.steps);
         report.decays.push(r.decays);
         report.noGain.push(r.noGain);
+        useNet = !r.noGain;
         report.finalLoss = r.finalLoss;
         stageWeights.push(trainer.getWeights());
       }
       const t1 = performance.now();
-      const out = await inferStage(trainer, base, stage, stageSize(input, stage.scale), cfg, rs, ctx, s, bpFloor);
+      const out = await inferStage(useNet ? trainer : undefined, base, stage, stageSize(input, stage.scale), cfg, rs, ctx, s, bpFloor);
       report.backProjection.push({ iterations: out.bp.iterations, ...(out.bp.stopped ? { stopped: out.bp.stopped } : {}) });
       report.inferMs += performance.now() - t1;
       outputs.push(out.image);
@@ -244,6 +253,7 @@ export async function zssrUpscale(img: FloatImage, ctx: UpscaleContext, opts: Zs
         height: img.height,
         ...(ctx.hints ? { hints: ctx.hints } : {}),
         ...(warm ? { warmStartFrom: warm.from } : {}),
+        netUsed: report.noGain.map((n) => !n),
       };
       await store.put(key, toStoredModel(stageWeights, shape, meta));
     }
@@ -294,6 +304,8 @@ async function trainStage(
   let emittedStep = 0;
   let step = 0;
   let noGain = false;
+  let lastError = Infinity;
+  let lastErrorStep = -1;
   let trainMs = 0;
   const stageNote = data.count > 1 ? `stage ${data.index + 1}/${data.count}` : undefined;
   const emit = (n: number, loss: number): void => {
@@ -315,6 +327,8 @@ async function trainStage(
       const err = mse(trainer.forward(recIn), recTarget);
       policy.record(step, err);
       if (step >= NO_GAIN_FROM_STEP && err > NO_GAIN_RATIO * interpError) noGain = stop = true;
+      lastError = err;
+      lastErrorStep = step;
     }
     policy.update(step);
     trainMs += performance.now() - t0;
@@ -330,13 +344,16 @@ async function trainStage(
     if (checkpoint && (step + 1) % checkpointEvery === 0) checkpoint(step + 1, trainMs);
     await yieldToEvents();
   }
+  // The network as it ends up must beat interpolation on the photo itself to be used.
+  if (!noGain && losses.length) {
+    if (lastErrorStep !== step - 1) lastError = mse(trainer.forward(recIn), recTarget);
+    noGain = !(lastError < NO_GAIN_RATIO * interpError);
+  }
   // The last step's own event (once), then a close without a loss: no second event for that step.
   if (emittedStep !== step && losses.length) emit(step, losses[losses.length - 1]);
   const why = noGain
-    ? `: the network did not rebuild the photo better than interpolation (${Math.sqrt(interpError).toFixed(4)} RMS); the result is back-projection's`
-    : policy.finished
-      ? ' (learning rate below lr_stop)'
-      : '';
+    ? `; the network did not rebuild the photo better than interpolation (RMS ${Math.sqrt(lastError).toFixed(4)} against ${Math.sqrt(interpError).toFixed(4)}), so it is not used: the result is interpolation and back-projection`
+    : `${policy.finished ? ' (learning rate below lr_stop)' : ''}; rebuilds the photo with RMS ${Math.sqrt(lastError).toFixed(4)} (interpolation ${Math.sqrt(interpError).toFixed(4)})`;
   ctx.onProgress?.({ phase: 'train', done: cfg.num_epochs, total: cfg.num_epochs, message: `${stageNote ? `${stageNote}: ` : ''}trained ${step} steps${why}` });
   return { steps: step, finalLoss: mean(losses.slice(-50)), decays: policy.decays, noGain, trainMs };
 }
@@ -358,7 +375,7 @@ function ensembleVariants(f: Factor): number[] {
 }
 
 async function inferStage(
-  trainer: ZssrTrainer,
+  trainer: ZssrTrainer | undefined,
   base: FloatImage,
   stage: ZssrStage,
   size: { width: number; height: number },
@@ -369,6 +386,13 @@ async function inferStage(
   bpFloor: number,
 ): Promise<{ image: FloatImage; bp: ReturnType<typeof backProject> }> {
   const up = rs.up(base, stage.factor, size.width, size.height);
+  const bp = (y: FloatImage): ReturnType<typeof backProject> => backProject(y, base, stage.factor, rs, stage.bpIters, bpFloor);
+  if (!trainer) {
+    // No network for this stage: interpolation and back-projection alone.
+    const r = bp(up);
+    return { image: r.image, bp: r };
+  }
+  const net = trainer;
   const pixels = up.width * up.height;
   const ensemble = cfg.ensemble === 'auto' ? pixels <= AUTO_ENSEMBLE_MAX_PIXELS : cfg.ensemble;
   const variants = ensemble ? ensembleVariants(stage.factor) : [0];
@@ -376,7 +400,6 @@ async function inferStage(
   // keeps the members in memory; above 4 MP the median is taken inside each tile instead.
   const perMember = variants.length > 1 && pixels <= AUTO_ENSEMBLE_MAX_PIXELS;
   const passes = perMember ? variants.length : 1;
-  const bp = (y: FloatImage): ReturnType<typeof backProject> => backProject(y, base, stage.factor, rs, stage.bpIters, bpFloor);
   let tilesDone = 0;
   const stageNote = cfg.stages.length > 1 ? `stage ${index + 1}/${cfg.stages.length} · ` : '';
   const tiled = async (img: FloatImage, fn: (tile: FloatImage) => FloatImage): Promise<FloatImage> =>
@@ -401,12 +424,12 @@ async function inferStage(
     );
   if (perMember) {
     const outs: FloatImage[] = [];
-    for (const k of variants) outs.push(bp(undihedral(await tiled(dihedral(up, k), (t) => trainer.forward(t)), k)).image);
+    for (const k of variants) outs.push(bp(undihedral(await tiled(dihedral(up, k), (t) => net.forward(t)), k)).image);
     const m = bp(median(outs));
     return { image: m.image, bp: m };
   }
   const fn =
-    variants.length > 1 ? (t: FloatImage): FloatImage => median(variants.map((k) => undihedral(trainer.forward(dihedral(t, k)), k))) : (t: FloatImage): FloatImage => trainer.forward(t);
+    variants.length > 1 ? (t: FloatImage): FloatImage => median(variants.map((k) => undihedral(net.forward(dihedral(t, k)), k))) : (t: FloatImage): FloatImage => net.forward(t);
   const r = bp(await tiled(up, fn));
   return { image: r.image, bp: r };
 }
