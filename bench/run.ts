@@ -18,6 +18,7 @@ const SECTIONS: Record<string, () => Promise<Section>> = {
   zssr: () => import('./zssr'),
   'zssr-quality': () => import('./zssr-quality'),
   'zssr-big': () => import('./zssr-quality').then((m) => ({ run: m.runBig })),
+  'zssr-kernel': () => import('./zssr-kernel'),
   'zssr-warm': () => import('./zssr-warm'),
   jobs: () => import('./jobs'),
   pretrained: () => import('./pretrained'),

@@ -26,10 +26,15 @@ export const ZSSR_FIELDS: { key: keyof ZssrConfig; label: string; kind: 'int' | 
   { key: 'scale_factor', label: 'scale_factor', kind: 'float', hint: 'Factor of one gradual step' },
   { key: 'scale_times', label: 'scale_times', kind: 'int', hint: 'Gradual steps' },
   { key: 'patch_size', label: 'patch_size', kind: 'int', hint: 'Inference patch side, px' },
+  { key: 'real_photo', label: 'real_photo', kind: 'bool', hint: 'Real photo: noise in training, no back-projection (default with a blur kernel)' },
   { key: 'noise_std', label: 'noise_std', kind: 'float', hint: 'Noise added to training inputs' },
   { key: 'in_channels', label: 'in_channels', kind: 'int', hint: 'Input channels' },
   { key: 'ensemble', label: 'ensemble', kind: 'bool', hint: '8-way geometric self-ensemble' },
   { key: 'back_projection', label: 'back_projection', kind: 'bool', hint: 'Back-projection after inference' },
+  { key: 'back_projection_iters', label: 'back_projection_iters', kind: 'int', hint: 'Back-projection iterations (stops early if the error grows)' },
+  { key: 'augment_min_scale', label: 'augment_min_scale', kind: 'float', hint: 'Smallest random scale of a training crop' },
+  { key: 'augment_scale_diff_sigma', label: 'augment_scale_diff_sigma', kind: 'float', hint: 'Random stretch between the axes' },
+  { key: 'augment_shear_sigma', label: 'augment_shear_sigma', kind: 'float', hint: 'Random shear of training crops' },
 ];
 
 interface Saved {
