@@ -114,7 +114,7 @@ const DIHEDRAL_ONLY: AugmentConfig = { ...REFERENCE_AUGMENT, leave_as_is_probabi
  */
 export const PRESETS: Record<QualityPreset, PresetValues> = {
   draft: { crop_size: 64, num_epochs: 300, ensemble: false, stages: one, augment: DIHEDRAL_ONLY },
-  balanced: { crop_size: 64, num_epochs: 1000, ensemble: 'auto', stages: (s) => (s <= 4 ? one(s) : gradualEven(s, 4)), augment: DIHEDRAL_ONLY },
+  balanced: { crop_size: 64, num_epochs: 2000, ensemble: 'auto', stages: (s) => (s <= 4 ? one(s) : gradualEven(s, 4)), augment: DIHEDRAL_ONLY },
   max: {
     crop_size: 128,
     num_epochs: 3000,

@@ -70,13 +70,16 @@ export interface ZssrOptions {
 /** Window of the LR image the reconstruction error is measured on (the whole image when small). */
 const REC_MAX_PIXELS = 256 * 256;
 /**
- * A network is used only if it rebuilds the photo from its son with an error at least 2 % below
- * interpolation's: one that does not has learned nothing back-projection does not give, and an
- * undertrained one can be worse than interpolation. From NO_GAIN_FROM_STEP on, training stops
- * as soon as a measurement shows no gain.
+ * A network is used only if it rebuilds the photo from its son better than interpolation does:
+ * one that does not has learned nothing back-projection does not give, and an undertrained one
+ * can be worse than interpolation. From NO_GAIN_FROM_STEP on, training stops when a measurement
+ * shows it no better than interpolation and no better than NO_GAIN_FROM_STEP steps before (not
+ * learning: a photo with little to learn still improves slowly and goes on), and from twice that
+ * when it is still no better than interpolation.
  */
 const NO_GAIN_FROM_STEP = 100;
-const NO_GAIN_RATIO = 0.98;
+/** "No better": within half a per cent. */
+const NO_GAIN_TOLERANCE = 0.995;
 
 function cancelled(): StudioError {
   return new StudioError('E_CANCELLED', 'cancelled');
@@ -311,7 +314,7 @@ async function trainStage(
   const emit = (n: number, loss: number): void => {
     emittedStep = n;
     // The job's train events carry the ETA; a text message only marks a new gradual stage.
-    ctx.onProgress?.({ phase: 'train', done: n, total: cfg.num_epochs, step: n, loss, lr: policy.lr, ...(n === 1 && stageNote ? { message: stageNote } : {}) });
+    ctx.onProgress?.({ phase: 'train', done: n, total: cfg.num_epochs, step: n, loss, lr: policy.rateAt(n - 1), ...(n === 1 && stageNote ? { message: stageNote } : {}) });
   };
   for (; step < cfg.num_epochs; step++) {
     if (ctx.signal?.aborted) throw cancelled();
@@ -320,13 +323,14 @@ async function trainStage(
     const { x, y, width: w, height: h } = fc.inner;
     const son = crop(makeSon(fc.ext, f, rs, cfg.noise_std, rng), x, y, w, h);
     const father = crop(fc.ext, x, y, w, h);
-    const loss = trainer.step(son, father, policy.lr);
+    const loss = trainer.step(son, father, policy.rateAt(step));
     losses.push(loss);
     let stop = false;
     if (policy.measures(step)) {
       const err = mse(trainer.forward(recIn), recTarget);
       policy.record(step, err);
-      if (step >= NO_GAIN_FROM_STEP && err > NO_GAIN_RATIO * interpError) noGain = stop = true;
+      const before = policy.errorAt(step - NO_GAIN_FROM_STEP);
+      if (before !== undefined && err > NO_GAIN_TOLERANCE * interpError && (err > NO_GAIN_TOLERANCE * before || step >= 2 * NO_GAIN_FROM_STEP)) noGain = stop = true;
       lastError = err;
       lastErrorStep = step;
     }
@@ -347,7 +351,7 @@ async function trainStage(
   // The network as it ends up must beat interpolation on the photo itself to be used.
   if (!noGain && losses.length) {
     if (lastErrorStep !== step - 1) lastError = mse(trainer.forward(recIn), recTarget);
-    noGain = !(lastError < NO_GAIN_RATIO * interpError);
+    noGain = !(lastError < interpError);
   }
   // The last step's own event (once), then a close without a loss: no second event for that step.
   if (emittedStep !== step && losses.length) emit(step, losses[losses.length - 1]);
@@ -390,6 +394,7 @@ async function inferStage(
   if (!trainer) {
     // No network for this stage: interpolation and back-projection alone.
     const r = bp(up);
+    ctx.onProgress?.({ phase: 'infer', done: 1, total: 1 });
     return { image: r.image, bp: r };
   }
   const net = trainer;
