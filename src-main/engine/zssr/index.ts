@@ -18,9 +18,9 @@ const info: ModelInfo = {
   label: 'ZSSR (learns from the photo itself)',
   scales: [2, 3, 4, 8],
   description:
-    'Zero-shot super-resolution: trains a small network on the photo alone, so it adapts to its own blur and noise. Strongest at 2x (Set5: +2.7 dB over bicubic with Balanced); at 4x the gain is small (+0.9 dB). Slow (tens of seconds to minutes); the trained model is cached per photo.',
+    'Learns from your photo alone: a small network trained on the photo\'s own details, so it keeps its real blur and noise and invents nothing. Best at 2x on sharp subjects (edges, text, patterns, buildings); at 4x it adds little. For camera photos with noise or JPEG, turn on Real photo; if the blur is unknown, use Blind ZSSR. For invented texture pick Real-ESRGAN; for many photos quickly, a pretrained model. Takes minutes; the trained model is kept per photo.',
   source: 'Shocher, Cohen, Irani: "Zero-Shot" Super-Resolution using Deep Internal Learning, CVPR 2018',
-  speed: 'draft ~30 s, balanced ~1-2 min, max ~10 min per small photo',
+  speed: 'draft ~20 s, balanced ~2 min, max half an hour or more per small photo',
 };
 
 export const zssrUpscaler: Upscaler = {
