@@ -38,6 +38,11 @@ export interface UpscaleContext extends EngineRunOptions {
   store?: ModelStore;
   /** Camera/lens/ISO hints from EXIF for warm starts. */
   hints?: Record<string, string>;
+  /**
+   * The photo's blur kernel (rows, summing to 1): read from `zssr.kernel_path` by the caller
+   * (imaging reads the file formats), or estimated. ZSSR uses it instead of bicubic.
+   */
+  kernel?: number[][];
   onEvent?: (e: EngineEvent) => void;
 }
 

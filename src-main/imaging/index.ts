@@ -6,4 +6,5 @@ export { writeOutput, freeOutputPath, type WriteOutputOptions } from './atomic';
 export { DEFAULT_LIMITS, resolveLimits, checkOutputSize, checkInputPixels, checkFileSize } from './limits';
 export { cropToPng, renderPreview, type PreviewOptions } from './preview';
 export { sniffFormat, type SniffedFormat } from './sniff';
+export { loadKernelFile, normaliseKernel, parseKernelText, MAX_KERNEL_SIDE } from './kernel-file';
 export type { CarriedMeta, DecodedImage, EncodeFormat, EncodeOptions, ImageLimits, ImageMeta, ImageSource, InputFormat } from './types';

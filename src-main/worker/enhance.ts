@@ -7,7 +7,7 @@ import { classicalKernel } from '../engine/classical';
 import { blendDetail, hallucinationMap } from '../engine/detail';
 import { getUpscaler } from '../engine/registry';
 import type { ModelStore, UpscaleContext, Upscaler } from '../engine/upscaler';
-import { admitImage, decodeImage, encodeImage, encodeSamples, outputDepth, writeOutput, type ImageMeta } from '../imaging';
+import { admitImage, decodeImage, encodeImage, encodeSamples, loadKernelFile, outputDepth, writeOutput, type ImageMeta } from '../imaging';
 import type { WorkerJobEvent, WorkerJobResult, WorkerRunOptions } from '../jobs/worker-protocol';
 import { createPresetStore, exportWithPreset, type PresetEntry } from '../presets';
 import { placeNewBuffer } from '../presets/place';
@@ -156,7 +156,10 @@ async function upscaleInMemory(
   let cacheHit: boolean | undefined;
   const learned = upscaler.info.family !== 'interpolation';
   progress.progress(learned ? 'train' : 'infer', 0, 1);
+  // A blur kernel file is read here (imaging knows its formats); the engine gets the matrix.
+  const kernel = req.zssr?.kernel_path ? await loadKernelFile(req.zssr.kernel_path) : undefined;
   const uctx: UpscaleContext = {
+    ...(kernel ? { kernel } : {}),
     scale: req.scale,
     preset: req.preset,
     zssr: req.zssr,

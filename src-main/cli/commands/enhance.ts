@@ -14,8 +14,7 @@ import { StudioError, toErrorPayload, type ErrorPayload } from '../../contract/e
 import type { JobEvent, JobInfo } from '../../contract/jobs';
 // The settings and kernel modules only (no TensorFlow.js): `studio enhance` starts fast.
 import { resolveConfig } from '../../engine/zssr/config';
-import { loadKernelFile } from '../../engine/zssr/kernel-file';
-import { writeOutput } from '../../imaging';
+import { loadKernelFile, writeOutput } from '../../imaging';
 import { createStudioService, type StudioService } from '../../service';
 import { IMAGE_EXTENSIONS, imageTypeOf } from '../../base/image-types';
 import { parseChoice, parseCommandLine, parseNumber, usageError } from '../args';

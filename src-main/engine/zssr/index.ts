@@ -8,7 +8,6 @@ import { zssrUpscale } from './zssr';
 export { zssrUpscale, type ZssrReport, type ZssrOptions, type ZssrCheckpoint } from './zssr';
 export { backProject, bicubicBackProjection, estimateNoiseStd, type BackProjection } from './back-projection';
 export { resolveConfig, PRESETS, REAL_PHOTO, type EffectiveZssrConfig } from './config';
-export { loadKernelFile, normaliseKernel } from './kernel-file';
 export { bicubicResampler, kernelResampler, isotropic, type Factor, type Resampler } from './resample';
 export { ZSSR_ENGINE_VERSION, zssrCacheKey } from './model-io';
 

@@ -11,7 +11,6 @@ import { randomFather } from './augment';
 import { backProject, estimateNoiseStd } from './back-projection';
 import { AUTO_ENSEMBLE_MAX_PIXELS, resolveConfig, type EffectiveZssrConfig, type ZssrStage } from './config';
 import { crop, dihedral, median, mse, undihedral } from './image-ops';
-import { loadKernelFile } from './kernel-file';
 import { LrPolicy } from './lr-policy';
 import { fromStoredModel, toStoredModel, zssrCacheKey, ZSSR_ENGINE_VERSION } from './model-io';
 import { bicubicResampler, kernelResampler, type Factor, type Resampler } from './resample';
@@ -147,11 +146,16 @@ async function makeTrainer(cfg: EffectiveZssrConfig, ctx: UpscaleContext, shape:
   return centred(new TfTrainer(backend ?? 'cpu', shape, w));
 }
 
-/** The kernel of a run: given by the caller, read from kernel_path, or none (bicubic). */
-async function kernelOf(ctx: UpscaleContext, opts: ZssrOptions): Promise<number[][] | undefined> {
-  if (opts.kernel) return opts.kernel;
-  const file = ctx.zssr?.kernel_path;
-  return file ? loadKernelFile(file) : undefined;
+/** The kernel of a run: given by the caller (options or context), or none (bicubic). */
+function kernelOf(ctx: UpscaleContext, opts: ZssrOptions): number[][] | undefined {
+  const k = opts.kernel ?? ctx.kernel;
+  if (!k && ctx.zssr?.kernel_path) {
+    throw new StudioError('E_CONFIG_INVALID', `kernel_path ${ctx.zssr.kernel_path} was not read: pass the kernel it holds (imaging's loadKernelFile) in the context`);
+  }
+  if (!k) return undefined;
+  const sum = k.flat().reduce((a, b) => a + b, 0);
+  if (!(sum > 0) || k.some((r) => r.length !== k[0].length)) throw new StudioError('E_KERNEL_INVALID', 'a blur kernel must be a rectangular matrix with a positive sum');
+  return k.map((r) => r.map((v) => v / sum));
 }
 
 /** Output size of a stage: the photo's size times its scale, rounded (the rule of every method). */
@@ -167,7 +171,7 @@ function stageSize(img: FloatImage, s: Factor): { width: number; height: number 
  */
 export async function zssrUpscale(img: FloatImage, ctx: UpscaleContext, opts: ZssrOptions = {}): Promise<FloatImage> {
   if (ctx.signal?.aborted) throw cancelled();
-  const kernel = await kernelOf(ctx, opts);
+  const kernel = kernelOf(ctx, opts);
   const cfg = resolveConfig(ctx.scale, ctx.preset ?? 'balanced', ctx.zssr ?? {}, kernel ? { kernel } : {});
   const rgb = toRgb(img);
   const grayOut = img.channels === 1 || cfg.in_channels === 1;

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { FloatImage } from '../../../../src-main/contract/image';
 import { imresize } from '../../../../src-main/engine/classical';
 import { zssrUpscale, type ZssrReport } from '../../../../src-main/engine/zssr';
-import { parseKernelText } from '../../../../src-main/engine/zssr/kernel-file';
+import { loadKernelFile, parseKernelText } from '../../../../src-main/imaging/kernel-file';
 import { bicubicResampler, isotropic, kernelIsSymmetric, kernelResampler } from '../../../../src-main/engine/zssr/resample';
 
 const img = (w: number, h: number): FloatImage => ({ width: w, height: h, channels: 1, data: Float32Array.from({ length: w * h }, (_, i) => (i * 37) % 11 / 10) });
@@ -57,11 +57,13 @@ describe('blur-kernel downscaling', () => {
       const rgb: FloatImage = { width: 12, height: 10, channels: 3, data: Float32Array.from({ length: 360 }, (_, i) => ((i * 13) % 17) / 16) };
       const zssr = { model_depth: 3, model_width: 8, crop_size: 16, num_epochs: 4, patch_size: 16 };
       const reps: ZssrReport[] = [];
-      const a = await zssrUpscale(rgb, { scale: 2, preset: 'draft', zssr: { ...zssr, kernel_path: kfile }, backend: 'wasm' }, { threads: 1, onReport: (r) => reps.push(r) });
+      // The caller (the worker) reads kernel_path and hands the engine the matrix.
+      const kernel = await loadKernelFile(kfile);
+      const a = await zssrUpscale(rgb, { scale: 2, preset: 'draft', zssr: { ...zssr, kernel_path: kfile }, kernel, backend: 'wasm' }, { threads: 1, onReport: (r) => reps.push(r) });
       await zssrUpscale(rgb, { scale: 2, preset: 'draft', zssr, backend: 'wasm' }, { threads: 1, onReport: (r) => reps.push(r) });
       expect([a.width, a.height]).toEqual([24, 20]);
       expect(reps[0].key).not.toBe(reps[1].key);
-      await expect(zssrUpscale(rgb, { scale: 2, zssr: { ...zssr, kernel_path: path.join(dir, 'missing.json') }, backend: 'wasm' })).rejects.toMatchObject({ code: 'E_FILE_NOT_FOUND' });
+      await expect(zssrUpscale(rgb, { scale: 2, zssr: { ...zssr, kernel_path: kfile }, backend: 'wasm' })).rejects.toMatchObject({ code: 'E_CONFIG_INVALID' });
     } finally {
       await fs.rm(dir, { recursive: true, force: true });
     }

@@ -3,11 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadKernelFile, parseKernelText } from '../../../../src-main/engine/zssr/kernel-file';
+import { loadKernelFile, parseKernelText } from '../../../src-main/imaging/kernel-file';
 
 // Fixtures made with scipy.io.savemat / numpy.save from kernel9.txt (a 9x9 anisotropic Gaussian
 // with small negative corners, as KernelGAN estimates them).
-const FIX = path.join(path.dirname(new URL(import.meta.url).pathname), 'fixtures');
+const FIX = path.join(path.dirname(new URL(import.meta.url).pathname), 'kernel-fixtures');
 let truth: number[][];
 let dir: string;
 

@@ -1,12 +1,13 @@
 // Blur kernels from files: MATLAB .mat (level 5, the format of the original ZSSR's and KernelGAN's
 // kernels, compressed or not), NumPy .npy, JSON, plain text rows and grey images (.png...).
+// Read here (not in the engine) because images need sharp; the worker hands the engine the matrix.
 // No MAT/NPY reader on npm covers these few cases without pulling in a large dependency tree, and
 // each format needs only its header and one numeric array, so they are read here.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import sharp from 'sharp';
-import { StudioError } from '../../contract/errors';
+import { StudioError } from '../contract/errors';
 
 /** Largest kernel side accepted (KernelGAN's are 13 to 25; the original ZSSR's 13). */
 export const MAX_KERNEL_SIDE = 64;
