@@ -53,6 +53,8 @@ export const ZssrConfig = z
     ensemble: z.boolean(),
     back_projection: z.boolean(),
     kernel_path: fsPath(z.string().max(4096)),
+    /** Blind ZSSR: estimate the photo's blur kernel from the photo itself (KernelGAN) and train with it. */
+    blind: z.boolean(),
   })
   .partial()
   .strict();

@@ -32,6 +32,9 @@ an original is never replaced.
                          16-bit PNG/TIFF stay 16-bit)
   --quality Q            1-100 for jpeg/webp/avif
   --preset P             draft | balanced | max (learned methods: speed vs quality)
+  --blind                zssr only, x2 or x4: estimate the photo's own blur first (KernelGAN,
+                         about a minute) and train ZSSR with it, with the Real photo setting;
+                         the estimate is cached per photo
   --backend B            auto (default: the fastest that works here, see studio doctor) | onnx-cpu |
                          onnx-webgpu | onnx-directml | onnx-coreml | webgpu | tensorflow-gpu |
                          tensorflow | wasm | cpu (learned methods)
@@ -68,6 +71,7 @@ const OPTIONS = {
   jobs: { type: 'string' },
   overwrite: { type: 'boolean', default: false },
   'no-cache': { type: 'boolean', default: false },
+  blind: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   'data-dir': { type: 'string' },
 } as const;
@@ -153,6 +157,11 @@ export async function planEnhance(argv: string[]): Promise<EnhancePlan> {
       const keys = Object.keys(config.zssr).filter((k) => k !== 'scale_factor' && k !== 'scale_times');
       if (keys.length) warnings.push(`config: ${keys.map((k) => `"${k}"`).join(', ')} ignored (only methods that train use them, e.g. --method zssr)`);
     }
+  }
+
+  if (v.blind) {
+    if (method.data !== 'zssr') throw usageError('--blind goes with --method zssr');
+    zssr = { ...zssr, blind: true };
   }
 
   const exportPresets = v['export-preset'];
@@ -306,7 +315,7 @@ export async function runEnhance(plan: EnhancePlan): Promise<number> {
       const p = e.progress;
       item.phase = `${p.phase}${p.total > 1 ? ` ${Math.floor((100 * p.done) / p.total)}%` : ''}`;
       // decode/encode are quick; the upscale (train + infer) is the bulk of a photo's time.
-      const weight = { decode: [0, 0.05], train: [0.05, 0.6], infer: [0.05, 0.9], encode: [0.9, 1], export: [0.95, 1] }[p.phase];
+      const weight = { decode: [0, 0.05], estimate: [0.05, 0.35], train: [0.05, 0.6], infer: [0.05, 0.9], encode: [0.9, 1], export: [0.95, 1] }[p.phase];
       const f = p.total ? p.done / p.total : 0;
       item.fraction = weight[0] + (weight[1] - weight[0]) * f;
       item.etaMs = p.etaMs;

@@ -35,6 +35,8 @@ export interface ZssrOptions {
   noCache?: boolean;
   /** Threads for the fast kernels (default: all cores, at most 8). */
   threads?: number;
+  /** The photo's blur kernel (e.g. estimated by KernelGAN); takes the place of `kernel_path`. */
+  kernel?: number[][];
   /** Called once at the end with what happened. */
   onReport?: (r: ZssrReport) => void;
 }
@@ -128,7 +130,7 @@ export async function zssrUpscale(img: FloatImage, ctx: UpscaleContext, opts: Zs
   const rgb = toRgb(img);
   const grayOut = img.channels === 1 || cfg.in_channels === 1;
   const input = cfg.in_channels === 1 ? toRgb(toGray(rgb)) : rgb;
-  const rs = cfg.kernel_path ? kernelResampler(await loadKernel(cfg.kernel_path)) : bicubicResampler;
+  const rs = opts.kernel ? kernelResampler(opts.kernel) : cfg.kernel_path ? kernelResampler(await loadKernel(cfg.kernel_path)) : bicubicResampler;
   const shape: NetShape = { depth: cfg.model_depth, width: cfg.model_width, kernel: cfg.model_kernel_size };
   const T = cfg.scale_times;
   const f = cfg.scale_factor;

@@ -12,6 +12,7 @@ export function resultLabel(job: JobInfo, models: readonly ModelInfo[]): string 
 
 export const PHASE_LABEL: Record<string, string> = {
   decode: 'Reading photo',
+  estimate: 'Estimating blur',
   train: 'Learning from the photo',
   infer: 'Enlarging',
   encode: 'Saving',
