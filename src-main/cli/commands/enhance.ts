@@ -2,6 +2,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
+  BLIND_SCALES,
   BackendName,
   type BackendPreference,
   EnhanceRequest,
@@ -161,6 +162,7 @@ export async function planEnhance(argv: string[]): Promise<EnhancePlan> {
 
   if (v.blind) {
     if (method.data !== 'zssr') throw usageError('--blind goes with --method zssr');
+    if (!(BLIND_SCALES as readonly number[]).includes(scale)) throw usageError(`--blind estimates x2 and x4 kernels; --scale ${scale} is not one of them`);
     zssr = { ...zssr, blind: true };
   }
 

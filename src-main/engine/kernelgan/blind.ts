@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import type { ZssrConfig } from '../../contract/enhance';
+import { BLIND_SCALES, type ZssrConfig } from '../../contract/enhance';
 import { StudioError } from '../../contract/errors';
 import type { FloatImage } from '../../contract/image';
 import { toRgb } from '../channels';
 import type { ModelStore, StoredModel, UpscaleContext, Upscaler } from '../upscaler';
 import { zssrUpscale, type ZssrOptions } from '../zssr';
-import { BLIND_SCALES, KERNELGAN_DEFAULTS, KERNELGAN_VERSION, kernelForScale, runKernelGan, type KernelGanOptions } from './kernelgan';
+import { KERNELGAN_DEFAULTS, KERNELGAN_VERSION, kernelForScale, runKernelGan, type KernelGanOptions } from './kernelgan';
 import { toMatrix, type Kernel } from './post';
 
 /**

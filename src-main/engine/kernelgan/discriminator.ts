@@ -142,6 +142,64 @@ function transpose(a: Float32Array, rows: number, cols: number): Float32Array {
   return out;
 }
 
+/**
+ * Batch norm (training mode, statistics per crop of `rows` rows) and ReLU, in place: z becomes
+ * relu(gamma * x_hat + beta); x_hat, the pre-ReLU values and 1/sqrt(var + eps) are kept.
+ */
+function bnReluForward(z: Float32Array, batch: number, rows: number, O: number, gamma: Float32Array, beta: Float32Array, xhat: Float32Array, y: Float32Array, invStd: Float32Array, mean: Float64Array, sq: Float64Array): void {
+  for (let b = 0; b < batch; b++) {
+    mean.fill(0);
+    sq.fill(0);
+    const r0 = b * rows * O, r1 = (b + 1) * rows * O;
+    for (let i = r0; i < r1; i += O)
+      for (let c = 0; c < O; c++) {
+        const v = z[i + c];
+        mean[c] += v;
+        sq[c] += v * v;
+      }
+    for (let c = 0; c < O; c++) {
+      mean[c] /= rows;
+      invStd[b * O + c] = 1 / Math.sqrt(Math.max(sq[c] / rows - mean[c] * mean[c], 0) + BN_EPS);
+    }
+    for (let i = r0; i < r1; i += O)
+      for (let c = 0; c < O; c++) {
+        const xh = (z[i + c] - mean[c]) * invStd[b * O + c];
+        xhat[i + c] = xh;
+        const v = gamma[c] * xh + beta[c];
+        y[i + c] = v;
+        z[i + c] = v > 0 ? v : 0;
+      }
+  }
+}
+
+/** Backward of bnReluForward, in place: d (gradient of the ReLU output) becomes that of z. */
+function bnReluBackward(d: Float32Array, batch: number, rows: number, O: number, gamma: Float32Array, xhat: Float32Array, y: Float32Array, invStd: Float32Array, dGamma: Float32Array | undefined, dBeta: Float32Array | undefined, m1: Float64Array, m2: Float64Array): void {
+  for (let b = 0; b < batch; b++) {
+    m1.fill(0);
+    m2.fill(0);
+    const r0 = b * rows * O, r1 = (b + 1) * rows * O;
+    for (let i = r0; i < r1; i += O)
+      for (let c = 0; c < O; c++) {
+        const dy = y[i + c] > 0 ? d[i + c] : 0;
+        const xh = xhat[i + c];
+        if (dGamma && dBeta) {
+          dGamma[c] += dy * xh;
+          dBeta[c] += dy;
+        }
+        const dxh = dy * gamma[c];
+        d[i + c] = dxh;
+        m1[c] += dxh;
+        m2[c] += dxh * xh;
+      }
+    for (let c = 0; c < O; c++) {
+      m1[c] /= rows;
+      m2[c] /= rows;
+    }
+    for (let i = r0; i < r1; i += O)
+      for (let c = 0; c < O; c++) d[i + c] = invStd[b * O + c] * (d[i + c] - m1[c] - xhat[i + c] * m2[c]);
+  }
+}
+
 /** What the forward pass keeps for the backward one. */
 interface Trace {
   batch: number;
@@ -166,6 +224,9 @@ export class PatchDiscriminator {
   private readonly beta: Float32Array[];
   private readonly opt: Adam;
   private readonly grads: Float32Array[];
+  /** Reused buffers per batch size (1: the generator's pass, 2: D's own step). */
+  private readonly traces = new Map<number, Trace>();
+  private readonly stat = [new Float64Array(CH), new Float64Array(CH)];
 
   constructor(rng: Rng, lr: number, beta1: number) {
     this.layers = [linear(TAPS, CH, D_KERNEL, rng)];
@@ -185,63 +246,57 @@ export class PatchDiscriminator {
     return this.opt.lr;
   }
 
+  private trace(batch: number, N: number): Trace {
+    let t = this.traces.get(batch);
+    if (!t || t.prob.length !== N) {
+      const L = this.layers.length;
+      const bn = (n: number): Float32Array[] => Array.from({ length: L - 2 }, () => new Float32Array(n));
+      t = {
+        batch,
+        rows: N / batch,
+        sigma: new Array<number>(L).fill(1),
+        wEff: this.layers.map((l) => new Float32Array(l.w.length)),
+        inputs: [],
+        xhat: bn(N * CH),
+        invStd: bn(batch * CH),
+        y: bn(N * CH),
+        prob: new Float32Array(N),
+      };
+      this.traces.set(batch, t);
+    }
+    return t;
+  }
+
   /** D on `batch` crops whose patch rows are stacked in `cols`; batch-norm statistics per crop. */
   private forward(cols: Float32Array, batch: number): Trace {
     const N = cols.length / TAPS;
-    const rows = N / batch;
     const L = this.layers.length;
-    const t: Trace = { batch, rows, sigma: [], wEff: [], inputs: [], xhat: [], invStd: [], y: [], prob: new Float32Array(N) };
+    const t = this.trace(batch, N);
+    t.inputs = [];
     let h = cols;
     for (let l = 0; l < L; l++) {
       const lay = this.layers[l];
       const s = sigmaOf(lay);
-      const wEff = lay.w.map((v) => v / s);
-      t.sigma.push(s);
-      t.wEff.push(wEff);
+      const wEff = t.wEff[l];
+      for (let i = 0; i < wEff.length; i++) wEff[i] = lay.w[i] / s;
+      t.sigma[l] = s;
       t.inputs.push(h);
-      const O = lay.outDim;
+      const O = lay.outDim, I = lay.inDim;
       let z: Float32Array;
       if (O === 1) {
         z = new Float32Array(N);
+        const b0 = lay.b[0];
         for (let r = 0; r < N; r++) {
-          let acc = lay.b[0];
-          for (let c = 0; c < lay.inDim; c++) acc += h[r * lay.inDim + c] * wEff[c];
+          let acc = b0;
+          for (let c = 0; c < I; c++) acc += h[r * I + c] * wEff[c];
           z[r] = acc;
         }
       } else {
-        z = matMul(h, [N, lay.inDim], wEff, [lay.inDim, O]);
-        for (let r = 0; r < N; r++) for (let c = 0; c < O; c++) z[r * O + c] += lay.b[c];
-      }
-      if (l > 0 && l < L - 1) {
-        const g = this.gamma[l - 1], be = this.beta[l - 1];
-        const xhat = new Float32Array(N * O), y = new Float32Array(N * O), invStd = new Float32Array(batch * O);
-        const mean = new Float64Array(O), sq = new Float64Array(O);
-        for (let b = 0; b < batch; b++) {
-          mean.fill(0);
-          sq.fill(0);
-          for (let r = b * rows; r < (b + 1) * rows; r++)
-            for (let c = 0; c < O; c++) {
-              const v = z[r * O + c];
-              mean[c] += v;
-              sq[c] += v * v;
-            }
-          for (let c = 0; c < O; c++) {
-            mean[c] /= rows;
-            invStd[b * O + c] = 1 / Math.sqrt(Math.max(sq[c] / rows - mean[c] * mean[c], 0) + BN_EPS);
-          }
-          for (let r = b * rows; r < (b + 1) * rows; r++)
-            for (let c = 0; c < O; c++) {
-              const i = r * O + c;
-              const xh = (z[i] - mean[c]) * invStd[b * O + c];
-              xhat[i] = xh;
-              const yy = g[c] * xh + be[c];
-              y[i] = yy;
-              z[i] = yy > 0 ? yy : 0;
-            }
-        }
-        t.xhat.push(xhat);
-        t.invStd.push(invStd);
-        t.y.push(y);
+        z = matMul(h, [N, I], wEff, [I, O]);
+        if (l > 0 && l < L - 1) {
+          // The bias before batch norm cancels in it (and its gradient is 0): not added.
+          bnReluForward(z, batch, t.rows, O, this.gamma[l - 1], this.beta[l - 1], t.xhat[l - 1], t.y[l - 1], t.invStd[l - 1], this.stat[0], this.stat[1]);
+        } else for (let r = 0; r < N * O; r += O) for (let c = 0; c < O; c++) z[r + c] += lay.b[c];
       }
       h = z;
     }
@@ -256,43 +311,15 @@ export class PatchDiscriminator {
   private backward(t: Trace, dProb: Float32Array, o: { weights: boolean; input: boolean }): Float32Array | undefined {
     const L = this.layers.length;
     const N = dProb.length;
-    let dz: Float32Array = dProb.map((d, r) => d * t.prob[r] * (1 - t.prob[r]));
+    let dz: Float32Array = new Float32Array(N);
+    for (let r = 0; r < N; r++) dz[r] = dProb[r] * t.prob[r] * (1 - t.prob[r]);
     for (let l = L - 1; l >= 0; l--) {
       const lay = this.layers[l];
       const O = lay.outDim, I = lay.inDim;
-      if (l > 0 && l < L - 1) {
-        // ReLU, then batch norm (per crop): dz = invStd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)).
+      const bnLayer = l > 0 && l < L - 1;
+      if (bnLayer) {
         const k = l - 1;
-        const y = t.y[k], xhat = t.xhat[k], invStd = t.invStd[k], g = this.gamma[k];
-        const dGamma = this.grads[2 * L + k], dBeta = this.grads[2 * L + (L - 2) + k];
-        const rows = t.rows;
-        const m1 = new Float64Array(O), m2 = new Float64Array(O);
-        for (let b = 0; b < t.batch; b++) {
-          m1.fill(0);
-          m2.fill(0);
-          for (let r = b * rows; r < (b + 1) * rows; r++)
-            for (let c = 0; c < O; c++) {
-              const i = r * O + c;
-              const dy = y[i] > 0 ? dz[i] : 0;
-              if (o.weights) {
-                dGamma[c] += dy * xhat[i];
-                dBeta[c] += dy;
-              }
-              const dxh = dy * g[c];
-              dz[i] = dxh;
-              m1[c] += dxh;
-              m2[c] += dxh * xhat[i];
-            }
-          for (let c = 0; c < O; c++) {
-            m1[c] /= rows;
-            m2[c] /= rows;
-          }
-          for (let r = b * rows; r < (b + 1) * rows; r++)
-            for (let c = 0; c < O; c++) {
-              const i = r * O + c;
-              dz[i] = invStd[b * O + c] * (dz[i] - m1[c] - xhat[i] * m2[c]);
-            }
-        }
+        bnReluBackward(dz, t.batch, t.rows, O, this.gamma[k], t.xhat[k], t.y[k], t.invStd[k], o.weights ? this.grads[2 * L + k] : undefined, o.weights ? this.grads[2 * L + (L - 2) + k] : undefined, this.stat[0], this.stat[1]);
       }
       const x = t.inputs[l];
       if (o.weights) {
@@ -301,15 +328,19 @@ export class PatchDiscriminator {
         let dWe: Float32Array;
         if (O === 1) {
           dWe = new Float32Array(I);
-          for (let r = 0; r < N; r++) for (let c = 0; c < I; c++) dWe[c] += x[r * I + c] * dz[r];
+          for (let r = 0; r < N; r++) {
+            const g = dz[r];
+            for (let c = 0; c < I; c++) dWe[c] += x[r * I + c] * g;
+          }
         } else dWe = transpose(matMul(transpose(dz, N, O), [O, N], x, [N, I]), O, I);
         const s = t.sigma[l];
         let dot = 0;
         for (let i = 0; i < dWe.length; i++) dot += dWe[i] * lay.w[i];
         const coef = dot / (s * s);
         const dW = this.grads[2 * l], dB = this.grads[2 * l + 1];
-        for (let i = 0; i < I; i++) for (let c = 0; c < O; c++) dW[i * O + c] += dWe[i * O + c] / s - coef * lay.v[i] * lay.u[c];
-        for (let r = 0; r < N; r++) for (let c = 0; c < O; c++) dB[c] += dz[r * O + c];
+        const { u, v } = lay;
+        for (let i = 0; i < I; i++) for (let c = 0; c < O; c++) dW[i * O + c] += dWe[i * O + c] / s - coef * v[i] * u[c];
+        if (!bnLayer) for (let r = 0; r < N * O; r += O) for (let c = 0; c < O; c++) dB[c] += dz[r + c];
       }
       if (l === 0 && !o.input) return undefined;
       const wEff = t.wEff[l];

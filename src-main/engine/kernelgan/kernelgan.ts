@@ -1,4 +1,4 @@
-import type { BackendName, BackendPreference } from '../../contract/enhance';
+import { BLIND_SCALES, type BackendName, type BackendPreference } from '../../contract/enhance';
 import { StudioError } from '../../contract/errors';
 import type { EngineProgress, FloatImage } from '../../contract/image';
 import { ensureBackend } from '../backend';
@@ -51,8 +51,6 @@ export const KERNELGAN_DEFAULTS = { iterations: 1500, lrDecayEvery: 750, crop: 6
 /** Bumped whenever a change gives different kernels for the same photo and seed (cache key). */
 export const KERNELGAN_VERSION = 'kernelgan-1';
 
-/** The scales whose kernel is derived from the x2 estimate. */
-export const BLIND_SCALES = [2, 4] as const;
 
 const SCALE = 2;
 const N_FILTERING = 40;
