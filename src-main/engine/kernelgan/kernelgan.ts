@@ -232,7 +232,9 @@ export async function runKernelGan(img: FloatImage, opts: KernelGanOptions = {})
     if (it % 4 === 3) await new Promise<void>((r) => setImmediate(r));
   }
   const raw: Kernel = { size: ks, k: Float64Array.from(G.kernel) };
-  const k2 = zeroizeNegligible(raw, N_FILTERING);
+  // Float32 values: what the cache stores, so a cached estimate is the very same kernel.
+  const post = zeroizeNegligible(raw, N_FILTERING);
+  const k2: Kernel = { size: post.size, k: post.k.map(Math.fround) };
   return { k2, raw, iterations, ms: performance.now() - t0, backend, ...(schedule.similarAt !== undefined ? { similarAt: schedule.similarAt } : {}) };
 }
 
