@@ -59,6 +59,18 @@ function corrValidAdd(big: Float32Array, bo: number, N: number, small: Float32Ar
     }
 }
 
+/** Backward of out = left · W (W: C x C, row-major): dW = left^T dOut, dLeft = W dOut. */
+function rowVectorBackward(left: Float32Array, W: Float32Array, dOut: Float32Array, dW: Float32Array, dLeft: Float32Array): void {
+  for (let i = 0; i < C; i++) {
+    let acc = 0;
+    for (let j = 0; j < C; j++) {
+      dW[i * C + j] = left[i] * dOut[j];
+      acc += W[i * C + j] * dOut[j];
+    }
+    dLeft[i] = acc;
+  }
+}
+
 export class DeepLinearGenerator {
   /** Layer weights in PyTorch layout [out][in][k][k]: W1 64x1x7x7 ... W6 1x64x1x1. */
   readonly w: Float32Array[];
@@ -199,22 +211,8 @@ export class DeepLinearGenerator {
     }
     // v[e] = sum_f a[f] W4[f,e]; a[f] = sum_g W6[g] W5[g,f]
     const da = new Float32Array(C);
-    for (let f = 0; f < C; f++) {
-      let acc = 0;
-      for (let e = 0; e < C; e++) {
-        g4[f * C + e] = a[f] * dv[e];
-        acc += W4[f * C + e] * dv[e];
-      }
-      da[f] = acc;
-    }
-    for (let g = 0; g < C; g++) {
-      let acc = 0;
-      for (let f = 0; f < C; f++) {
-        g5[g * C + f] = W6[g] * da[f];
-        acc += W5[g * C + f] * da[f];
-      }
-      g6[g] = acc;
-    }
+    rowVectorBackward(a, W4, dv, g4, da);
+    rowVectorBackward(W6, W5, da, g5, g6);
     return this.grads;
   }
 }

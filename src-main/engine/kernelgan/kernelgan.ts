@@ -67,13 +67,16 @@ function cancelled(): StudioError {
   return new StudioError('E_CANCELLED', 'cancelled');
 }
 
-/** Strided correlation of a C-channel crop (n x n, HWC) with K: out m x m, m = (n - 13) / 2 + 1. */
-function downscale(x: Float32Array, n: number, K: Float32Array, ks: number, out: Float32Array, m: number): void {
+/**
+ * Stride-2 correlation of an RGB crop (n x n, HWC) with a ks x ks kernel, the taps of output
+ * (i, j) starting at (2i + at, 2j + at): an m x m result.
+ */
+function downscale(x: Float32Array, n: number, K: Float32Array, ks: number, out: Float32Array, m: number, at = 0): void {
   for (let i = 0; i < m; i++)
     for (let j = 0; j < m; j++) {
       let r = 0, g = 0, b = 0;
       for (let a = 0; a < ks; a++) {
-        let xo = ((2 * i + a) * n + 2 * j) * 3;
+        let xo = ((2 * i + at + a) * n + 2 * j + at) * 3;
         const ko = a * ks;
         for (let c = 0; c < ks; c++, xo += 3) {
           const k = K[ko + c];
@@ -103,26 +106,13 @@ function downscaleGrad(x: Float32Array, n: number, dOut: Float32Array, m: number
     }
 }
 
-/** The 8x8 bicubic downscale of the G crop, aligned with G's output (loss.DownScaleLoss + shave_a2b). */
+/**
+ * The 8x8 bicubic downscale of the G crop, aligned with G's output (loss.DownScaleLoss +
+ * shave_a2b: conv stride 2, padding 3, 32 outputs for n = 64 shaved by 3 on each side to 26, so
+ * the taps start at 2i + 3).
+ */
 function bicubicTarget(x: Float32Array, n: number, m: number, kb: Float32Array, out: Float32Array): void {
-  // conv stride 2, padding 3, output 32 for n = 64, shaved by 3 on each side to m = 26: taps start at 2i + 3.
-  for (let i = 0; i < m; i++)
-    for (let j = 0; j < m; j++) {
-      let r = 0, g = 0, b = 0;
-      for (let a = 0; a < 8; a++) {
-        let xo = ((2 * i + 3 + a) * n + 2 * j + 3) * 3;
-        for (let c = 0; c < 8; c++, xo += 3) {
-          const k = kb[a * 8 + c];
-          r += k * x[xo];
-          g += k * x[xo + 1];
-          b += k * x[xo + 2];
-        }
-      }
-      const o = (i * m + j) * 3;
-      out[o] = r;
-      out[o + 1] = g;
-      out[o + 2] = b;
-    }
+  downscale(x, n, kb, 8, out, m, 3);
 }
 
 /** The reference's Learner: when to drop the bicubic prior, add the sparsity/centring ones, decay the rates. */
