@@ -1,7 +1,7 @@
 import { BLIND_SCALES, type BackendName, type BackendPreference } from '../../contract/enhance';
 import { StudioError } from '../../contract/errors';
 import type { EngineProgress, FloatImage } from '../../contract/image';
-import { ensureBackend } from '../backend';
+import { ensureBackend, withTfjsBackend } from '../backend';
 import { toRgb } from '../channels';
 import { Rng } from '../train/rng';
 import { bicubicKernel, boundaries, centralized, sparsity, sumToOne } from './constraints';
@@ -159,7 +159,15 @@ export async function runKernelGan(img: FloatImage, opts: KernelGanOptions = {})
     throw new StudioError('E_INVALID_ARGUMENT', `blur estimation needs a photo of at least ${n}x${n} pixels, got ${rgb.width}x${rgb.height}`);
   }
   if (opts.signal?.aborted) throw cancelled();
-  const backend = await ensureBackend(opts.backend);
+  const active = await ensureBackend(opts.backend);
+  // D reads each matrix product back at once (dataSync), which tfjs's WebGPU backend cannot do
+  // in Node; D's products are small (~90 M multiply-adds per iteration), so the CPU does them.
+  if (active === 'webgpu') return withTfjsBackend('wasm', () => train(rgb, iterations, lrDecayEvery, 'wasm', opts));
+  return train(rgb, iterations, lrDecayEvery, active, opts);
+}
+
+async function train(rgb: FloatImage, iterations: number, lrDecayEvery: number, backend: BackendName, opts: KernelGanOptions): Promise<KernelGanResult> {
+  const n = KERNELGAN_DEFAULTS.crop;
   const t0 = performance.now();
   const rng = new Rng(opts.seed ?? 0);
   const G = new DeepLinearGenerator(rng, KERNELGAN_DEFAULTS.lr, KERNELGAN_DEFAULTS.beta1);

@@ -5,7 +5,8 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ModelCache } from '../../../../src-main/cache';
 import type { EngineProgress, FloatImage } from '../../../../src-main/contract/image';
-import { ensureBackend } from '../../../../src-main/engine/backend';
+import { currentBackend, ensureBackend } from '../../../../src-main/engine/backend';
+import { gpuAdapter } from '../../../../src-main/engine/webgpu';
 import { imresize } from '../../../../src-main/engine/classical';
 import {
   bicubicKernel,
@@ -109,6 +110,16 @@ describe('kernel estimation', () => {
     expect(performance.now() - abortedAt).toBeLessThan(1000);
     expect(seen[0]).toMatchObject({ phase: 'estimate', done: 1, total: 100_000, message: 'estimating blur' });
   });
+
+  it('with tfjs on WebGPU (no synchronous reads in Node) runs on wasm and leaves WebGPU active', async (ctx) => {
+    const adapter = await gpuAdapter().catch(() => undefined);
+    if (!adapter && !process.env.CI) ctx.skip();
+    const r = await runKernelGan(deadLeaves(96, 96, 3), { iterations: 3, backend: 'webgpu' });
+    expect(r.backend).toBe('wasm');
+    expect(r.k2.k.every(Number.isFinite)).toBe(true);
+    expect(currentBackend()).toBe('webgpu');
+    await ensureBackend('wasm');
+  }, 120_000);
 
   it('refuses a photo smaller than its crops with a coded error', async () => {
     await expect(runKernelGan(deadLeaves(40, 90, 1))).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT' });
