@@ -27,6 +27,7 @@ const SECTIONS: Record<string, () => Promise<Section>> = {
   compute: () => import('./compute'),
   realesrgan: () => import('./realesrgan'),
   niqe: () => import('./niqe'),
+  kernelgan: () => import('./kernelgan'),
 };
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -13,6 +13,9 @@ export const MethodId = z
   .regex(/^[a-z0-9][a-z0-9:._-]*$/i, 'method ids are letters, digits and : . _ -');
 export type MethodId = z.infer<typeof MethodId>;
 
+/** Scales Blind ZSSR estimates kernels for: KernelGAN's x2 kernel, and x4 composed from it. */
+export const BLIND_SCALES = [2, 4] as const;
+
 export const QualityPreset = z.enum(['draft', 'balanced', 'max']);
 export type QualityPreset = z.infer<typeof QualityPreset>;
 
@@ -78,6 +81,8 @@ export const ZssrConfig = z
      */
     real_photo: z.boolean(),
     kernel_path: fsPath(z.string().max(4096)),
+    /** Blind ZSSR: estimate the photo's blur kernel from the photo itself (KernelGAN) and train with it. */
+    blind: z.boolean(),
   })
   .partial()
   .strict();

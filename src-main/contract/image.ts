@@ -18,9 +18,9 @@ export function toSample(v: number, max: number, gain = max): number {
   return x > 0 ? (x < max ? x : max) : 0;
 }
 
-/** Progress reported by long engine work; structured, never text. */
+/** Progress reported by long engine work; structured, never text. 'estimate': estimating the photo's blur (Blind ZSSR). */
 export interface EngineProgress {
-  phase: 'decode' | 'train' | 'infer' | 'encode' | 'export';
+  phase: 'decode' | 'estimate' | 'train' | 'infer' | 'encode' | 'export';
   done: number;
   total: number;
   step?: number;

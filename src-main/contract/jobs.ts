@@ -4,7 +4,8 @@ import { ERROR_CODES } from './errors';
 
 export const JobState = z.enum(['queued', 'running', 'done', 'failed', 'cancelled']);
 export type JobState = z.infer<typeof JobState>;
-export const JobPhase = z.enum(['decode', 'train', 'infer', 'encode', 'export']);
+/** 'estimate': estimating the photo's blur kernel before a Blind ZSSR run. */
+export const JobPhase = z.enum(['decode', 'estimate', 'train', 'infer', 'encode', 'export']);
 export type JobPhase = z.infer<typeof JobPhase>;
 
 export const ErrorPayloadSchema = z.object({

@@ -3,12 +3,13 @@ import type { ModelInfo } from '../contract/api';
 import type { Upscaler } from './upscaler';
 import { classicalUpscalers } from './classical';
 import { zssrUpscalers } from './zssr';
+import { withBlindOption } from './kernelgan';
 import { pretrainedUpscalers } from './pretrained';
 import { adaptUpscalers } from './adapt';
 import { realesrganUpscalers } from './models/builtin';
 
 // Every method the studio offers, in menu order. Each family adds its list here (one line).
-const families: (() => Upscaler[])[] = [() => classicalUpscalers, () => zssrUpscalers, () => pretrainedUpscalers, () => realesrganUpscalers, () => adaptUpscalers];
+const families: (() => Upscaler[])[] = [() => classicalUpscalers, () => zssrUpscalers.map(withBlindOption), () => pretrainedUpscalers, () => realesrganUpscalers, () => adaptUpscalers];
 
 /** User-trained models register at run time (see train/). */
 const extra = new Map<string, Upscaler>();

@@ -233,6 +233,29 @@ describe.skipIf(!canRun)('studio in the browser', () => {
     expect(((await res.json()) as { value: { state: string } }).value.state).toBe('cancelled');
   }, 120_000);
 
+  it('Blind ZSSR: the toggle asks for it, the job shows its blur estimate with a time left, and cancels', async (ctx) => {
+    if (!hasZssr) ctx.skip();
+    await thumb('fjord.jpg').click();
+    await chooseMethod('zssr', 3);
+    const toggle = page.locator('[data-testid=blind-toggle]');
+    expect(await toggle.isDisabled()).toBe(true); // x3: no kernel for it
+    await chooseMethod('zssr', 2);
+    await toggle.check();
+    await page.click('[data-testid=enhance-button]');
+    const live = page.locator('[data-testid=live-job]');
+    const card = live.locator('[data-testid=job-card]');
+    await expect.poll(() => card.getAttribute('aria-label').catch(() => ''), { timeout: 30_000 }).toMatch(/^Blind ZSSR ×2/);
+    await expect.poll(() => live.locator('[data-testid=job-phase]').textContent(), { timeout: 60_000 }).toMatch(/Estimating blur · \d+ of 1500/);
+    await expect.poll(() => live.textContent(), { timeout: 30_000 }).toMatch(/about .+ left/);
+    await shot('blind-estimating');
+    const jobId = await card.getAttribute('data-job-id');
+    const res = await fetch(new URL('api/call/jobs.get', studio.url), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify([jobId]) });
+    expect(((await res.json()) as { value: { request: { zssr?: { blind?: boolean } } } }).value.request.zssr?.blind).toBe(true);
+    await live.getByRole('button', { name: 'Cancel job' }).click();
+    await expect.poll(() => page.locator(`aside [data-testid=job-card][data-job-id="${jobId}"]`).getAttribute('data-state'), { timeout: 30_000 }).toBe('cancelled');
+    await toggle.uncheck();
+  }, 180_000);
+
   it('exports a result to a folder and the file is on disk', async () => {
     await thumb('lakeside.jpg').click();
     await page.keyboard.press('Control+e');

@@ -2,6 +2,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
+  BLIND_SCALES,
   BackendName,
   type BackendPreference,
   EnhanceRequest,
@@ -34,6 +35,9 @@ an original is never replaced.
                          16-bit PNG/TIFF stay 16-bit)
   --quality Q            1-100 for jpeg/webp/avif
   --preset P             draft | balanced | max (learned methods: speed vs quality)
+  --blind                zssr only, x2 or x4: estimate the photo's own blur first (KernelGAN,
+                         about a minute) and train ZSSR with it, with the Real photo setting;
+                         the estimate is cached per photo
   --backend B            auto (default: the fastest that works here, see studio doctor) | onnx-cpu |
                          onnx-webgpu | onnx-directml | onnx-coreml | webgpu | tensorflow-gpu |
                          tensorflow | wasm | cpu (learned methods)
@@ -77,6 +81,7 @@ const OPTIONS = {
   jobs: { type: 'string' },
   overwrite: { type: 'boolean', default: false },
   'no-cache': { type: 'boolean', default: false },
+  blind: { type: 'boolean', default: false },
   json: { type: 'boolean', default: false },
   'data-dir': { type: 'string' },
 } as const;
@@ -164,6 +169,11 @@ export async function planEnhance(argv: string[]): Promise<EnhancePlan> {
     }
   }
 
+  if (v.blind) {
+    if (method.data !== 'zssr') throw usageError('--blind goes with --method zssr');
+    if (!(BLIND_SCALES as readonly number[]).includes(scale)) throw usageError(`--blind estimates x2 and x4 kernels; --scale ${scale} is not one of them`);
+    zssr = { ...zssr, blind: true };
+  }
   if (v.kernel !== undefined || v['real-photo']) {
     if (!method.data.startsWith('zssr')) throw usageError(`--${v.kernel !== undefined ? 'kernel' : 'real-photo'} is a ZSSR setting (--method zssr)`);
     zssr = { ...zssr, ...(v.kernel !== undefined ? { kernel_path: path.resolve(v.kernel) } : {}), ...(v['real-photo'] ? { real_photo: true } : {}) };
@@ -333,7 +343,7 @@ export async function runEnhance(plan: EnhancePlan): Promise<number> {
       const p = e.progress;
       item.phase = `${p.phase}${p.total > 1 ? ` ${Math.floor((100 * p.done) / p.total)}%` : ''}`;
       // decode/encode are quick; the upscale (train + infer) is the bulk of a photo's time.
-      const weight = { decode: [0, 0.05], train: [0.05, 0.6], infer: [0.05, 0.9], encode: [0.9, 1], export: [0.95, 1] }[p.phase];
+      const weight = { decode: [0, 0.05], estimate: [0.05, 0.35], train: [0.05, 0.6], infer: [0.05, 0.9], encode: [0.9, 1], export: [0.95, 1] }[p.phase];
       const f = p.total ? p.done / p.total : 0;
       item.fraction = weight[0] + (weight[1] - weight[0]) * f;
       item.etaMs = p.etaMs;

@@ -1,17 +1,19 @@
 import type { ModelInfo } from '../../../src-main/contract/api';
 import type { JobInfo } from '../../../src-main/contract/jobs';
 
-/** "ZSSR ×4 · Balanced": how a job's result is named everywhere in the UI. */
+/** "ZSSR ×4 · Balanced" ("Blind ZSSR ×2 · Balanced"): how a job's result is named everywhere in the UI. */
 export function resultLabel(job: JobInfo, models: readonly ModelInfo[]): string {
   const m = models.find((x) => x.id === job.request.method);
   const name = shortName(m?.label ?? job.request.method);
   const learned = m ? m.family !== 'interpolation' : false;
   const preset = learned && job.request.preset ? ` · ${job.request.preset[0].toUpperCase()}${job.request.preset.slice(1)}` : '';
-  return `${name} ×${job.request.scale}${preset}`;
+  const blind = job.request.zssr?.blind ? 'Blind ' : '';
+  return `${blind}${name} ×${job.request.scale}${preset}`;
 }
 
 export const PHASE_LABEL: Record<string, string> = {
   decode: 'Reading photo',
+  estimate: 'Estimating blur',
   train: 'Learning from the photo',
   infer: 'Enlarging',
   encode: 'Saving',

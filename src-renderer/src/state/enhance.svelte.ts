@@ -1,5 +1,5 @@
 import type { ModelInfo } from '../../../src-main/contract/api';
-import type { EnhanceRequest, QualityPreset, ZssrConfig } from '../../../src-main/contract/enhance';
+import { BLIND_SCALES, type EnhanceRequest, type QualityPreset, type ZssrConfig } from '../../../src-main/contract/enhance';
 
 const STORAGE_KEY = 'loupe.enhance.v1';
 
@@ -44,6 +44,12 @@ interface Saved {
   zssr: ZssrConfig;
   detail: number;
   map: boolean;
+  blind?: boolean;
+}
+
+/** Whether the Blind option (estimate the photo's blur first) applies to a method and scale. */
+export function blindApplies(method: string, scale: number): boolean {
+  return method === 'zssr' && (BLIND_SCALES as readonly number[]).includes(scale);
 }
 
 function load(): Partial<Saved> {
@@ -66,6 +72,8 @@ class EnhanceChoice {
   detail = $state(100);
   /** Also make the hallucination map. */
   map = $state(false);
+  /** ZSSR's Blind option: estimate the photo's blur kernel before training (x2 and x4). */
+  blind = $state(false);
 
   constructor() {
     const s = load();
@@ -75,11 +83,12 @@ class EnhanceChoice {
     if (s.zssr && typeof s.zssr === 'object') this.zssr = s.zssr;
     if (typeof s.detail === 'number' && s.detail >= 0 && s.detail <= 100) this.detail = s.detail;
     if (typeof s.map === 'boolean') this.map = s.map;
+    if (typeof s.blind === 'boolean') this.blind = s.blind;
   }
 
   save(): void {
     try {
-      const s: Saved = { method: this.method, scale: this.scale, preset: this.preset, zssr: $state.snapshot(this.zssr), detail: this.detail, map: this.map };
+      const s: Saved = { method: this.method, scale: this.scale, preset: this.preset, zssr: $state.snapshot(this.zssr), detail: this.detail, map: this.map, blind: this.blind };
       localStorage.setItem(STORAGE_KEY, JSON.stringify(s));
     } catch {
       // storage full or disabled: choices simply are not remembered
@@ -91,7 +100,7 @@ class EnhanceChoice {
    * map only for methods with a net's own detail).
    */
   request(zeroShot: boolean, gan = false): Omit<EnhanceRequest, 'input'> {
-    const zssr = $state.snapshot(this.zssr);
+    const zssr: ZssrConfig = { ...$state.snapshot(this.zssr), ...(this.blind && blindApplies(this.method, this.scale) ? { blind: true } : {}) };
     const hasZssr = zeroShot && Object.keys(zssr).length > 0;
     return {
       method: this.method,
