@@ -21,7 +21,7 @@ import { imresize, modcrop } from '../src-main/engine/classical';
 import { bicubicKernel, blindZssrConfig, fromMatrix, kernelError, kernelForScale, randomAnisotropicKernel, runKernelGan, toMatrix, zeroizeNegligible, type Kernel } from '../src-main/engine/kernelgan';
 import { Rng } from '../src-main/engine/train/rng';
 import { zssrUpscale } from '../src-main/engine/zssr';
-import { kernelResampler } from '../src-main/engine/zssr/resample';
+import { isotropic, kernelResampler } from '../src-main/engine/zssr/resample';
 import { decodeImage } from '../src-main/imaging';
 import { srMetrics } from '../src-main/metrics';
 import type { BenchContext } from './context';
@@ -63,7 +63,7 @@ function to8bit(img: FloatImage): FloatImage {
 /** The test image: HR cropped to a multiple of 4, LR = (HR correlated with k) subsampled, 8-bit. */
 export function degrade(img: FloatImage, k: Kernel, scale: number): { hr: FloatImage; lr: FloatImage } {
   const hr = modcrop(img, 4);
-  const lr = to8bit(kernelResampler(toMatrix(k)).down(hr, scale, hr.width / scale, hr.height / scale));
+  const lr = to8bit(kernelResampler(toMatrix(k)).down(hr, isotropic(scale), hr.width / scale, hr.height / scale));
   return { hr, lr };
 }
 

@@ -24,7 +24,7 @@ import { analyticX4, centreByWholePixels } from '../../../../src-main/engine/ker
 import { getUpscaler } from '../../../../src-main/engine/registry';
 import { Rng } from '../../../../src-main/engine/train/rng';
 import type { EngineEvent } from '../../../../src-main/engine/upscaler';
-import { kernelResampler } from '../../../../src-main/engine/zssr/resample';
+import { isotropic, kernelResampler } from '../../../../src-main/engine/zssr/resample';
 import { srMetrics } from '../../../../src-main/metrics';
 import { deadLeaves } from './fixtures';
 
@@ -40,7 +40,7 @@ function lobedKernel(): Kernel {
 }
 
 function degrade(hr: FloatImage, k: Kernel, scale: number): FloatImage {
-  return kernelResampler(toMatrix(k)).down(hr, scale, hr.width / scale, hr.height / scale);
+  return kernelResampler(toMatrix(k)).down(hr, isotropic(scale), hr.width / scale, hr.height / scale);
 }
 
 /** Gaussian noise then a JPEG round trip at quality 80, as a real snapshot would carry. */
