@@ -27,6 +27,7 @@ export const ERROR_CODES = [
   'E_PAYLOAD_TOO_LARGE',
   'E_UNSUPPORTED_MEDIA_TYPE',
   'E_FORBIDDEN_SENDER',
+  'E_UNAUTHORIZED', // a studio on the network asked for its token and did not get it
   'E_CACHE_CORRUPT',
   'E_WATCH_SOURCE_MISSING',
   'E_LOCKED', // the data dir's journal is held by another running studio process
@@ -114,6 +115,7 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   E_WATCH_SOURCE_MISSING: 404,
   E_PATH_NOT_ALLOWED: 403,
   E_FORBIDDEN_SENDER: 403,
+  E_UNAUTHORIZED: 401,
   E_WOULD_OVERWRITE: 409,
   E_CANCELLED: 409,
   E_LOCKED: 409,

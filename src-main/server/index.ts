@@ -2,3 +2,4 @@ export { startStudioServer, type StudioServer, type StudioServerOptions } from '
 export type { ServerCore } from './core';
 export { PathGuard } from './path-guard';
 export { CSP } from './static';
+export { isLoopbackHost } from './host-check';

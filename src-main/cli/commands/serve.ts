@@ -3,9 +3,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { renderUnicodeCompact } from 'uqr';
 import { builtFile } from '../../base/resources';
 import { createStudioService } from '../../service';
-import { startStudioServer } from '../../server';
+import { isLoopbackHost, startStudioServer } from '../../server';
 import { parseCommandLine, parseNumber, usageError } from '../args';
 import type { Command } from '../main';
 
@@ -20,17 +21,20 @@ Serve the studio to a web browser on this computer: the full interface, the API 
 Options:
   --port P          port to listen on (default ${DEFAULT_PORT}; 0 = any free port)
   --host H          address to bind (default 127.0.0.1: this computer only). Binding
-                    another address lets other machines use your studio: do it only on a
-                    network you trust.
+                    another address (0.0.0.0: every network) is LAN mode: other machines
+                    can reach the studio, each with the token printed at start
+  --public-host N   the name(s) other machines use to reach the studio (comma-separated or
+                    repeated; required in LAN mode). Requests naming any other host are
+                    refused (DNS rebinding)
   --open            open the studio in the default browser
   --max-mb N        upload limit in MB (default: the studio's max_MB limit)
   --allow-dir DIR   another folder calls may read from or export to (repeatable); by
                     default only the studio's data folder is reachable over HTTP
-  --allow-host H    another host name the browser may use to reach the studio (repeatable;
-                    for a LAN name when bound to 0.0.0.0)
   --data-dir DIR    studio data folder (default: STUDIO_DATA_DIR, else the user-data folder)
 
-The first line printed is the URL. Stop with Ctrl-C.`;
+The first line printed is the URL. In LAN mode a pairing URL (and its QR code) carries the
+token: open it once on the tablet or other machine; the browser then keeps the token as a
+cookie. This computer (127.0.0.1, localhost) needs no token. Stop with Ctrl-C.`;
 
 /** The built interface, out/renderer (or STUDIO_RENDERER_DIR for packaged layouts). */
 function rendererDir(): string {
@@ -62,7 +66,7 @@ export const command: Command = {
         open: { type: 'boolean', default: false },
         'max-mb': { type: 'string' },
         'allow-dir': { type: 'string', multiple: true },
-        'allow-host': { type: 'string', multiple: true },
+        'public-host': { type: 'string', multiple: true },
       },
       HELP,
     );
@@ -72,6 +76,12 @@ export const command: Command = {
     const allowDirs = (values['allow-dir'] ?? []).map((d) => path.resolve(d));
     for (const d of allowDirs) if (!existsSync(d)) throw usageError(`--allow-dir ${d} does not exist`, HELP);
     const host = values.host ?? '127.0.0.1';
+    const publicHosts = (values['public-host'] ?? []).flatMap((h) => h.split(',')).map((h) => h.trim()).filter(Boolean);
+    for (const h of publicHosts) if (!/^(\[[0-9a-f:.]+\]|[0-9a-z.-]+)$/i.test(h)) throw usageError(`--public-host '${h}' is not a host name or address`, HELP);
+    const lan = !isLoopbackHost(host);
+    if (lan && publicHosts.length === 0) {
+      throw usageError(`--host ${host} lets other machines in: name how they reach this studio with --public-host NAME (e.g. its LAN name or address)`, HELP);
+    }
 
     const service = await createStudioService({ ...(maxUploadMB !== undefined ? { limits: { maxUploadMB } } : {}) });
     let server;
@@ -90,7 +100,7 @@ export const command: Command = {
         port,
         ...(maxUploadMB !== undefined ? { maxUploadMB } : {}),
         allowDirs,
-        allowHosts: values['allow-host'] ?? [],
+        publicHosts,
       });
     } catch (err) {
       await service.dispose();
@@ -101,7 +111,12 @@ export const command: Command = {
     }
 
     console.log(`Loupe Studio is running at ${server.url}`);
-    console.log(`Data folder: ${service.dataDir}${host !== '127.0.0.1' && host !== 'localhost' ? `\nWarning: bound to ${host}; other machines can reach this studio.` : ''}`);
+    console.log(`Data folder: ${service.dataDir}`);
+    if (server.token !== undefined) {
+      console.log(`LAN mode: bound to ${host}; other machines need the token ${server.token}`);
+      for (const u of server.pairingUrls) console.log(`Pairing URL: ${u}`);
+      if (server.pairingUrls[0]) console.log(renderUnicodeCompact(server.pairingUrls[0]));
+    }
     if (!existsSync(path.join(rendererDir(), 'index.html'))) console.log('The interface is not built yet: run `npm run build:renderer`.');
     console.log('Press Ctrl-C to stop.');
     if (values.open) openBrowser(server.url);

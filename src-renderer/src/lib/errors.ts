@@ -27,6 +27,7 @@ const PLAIN: Partial<Record<ErrorCode, string>> = {
   E_PAYLOAD_TOO_LARGE: 'The file is larger than the upload limit',
   E_UNSUPPORTED_MEDIA_TYPE: 'That kind of file cannot be uploaded',
   E_FORBIDDEN_SENDER: 'The request was refused for security reasons',
+  E_UNAUTHORIZED: 'This studio is on the network: open the pairing link it printed at start',
   E_CACHE_CORRUPT: 'A cached model was damaged and has been discarded',
   E_INTERNAL: 'Something went wrong inside the studio',
 };

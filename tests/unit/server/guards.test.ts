@@ -101,8 +101,10 @@ describe('HostCheck', () => {
     expect(loop.originAllowed(req({ host: '127.0.0.1:4817', origin: 'null' }))).toBe(false);
     expect(loop.originAllowed(req({ host: '127.0.0.1:4817', origin: 'https://evil.example' }))).toBe(false);
   });
-  it('takes extra names and wildcard binds', () => {
-    expect(new HostCheck('0.0.0.0').hostAllowed(req({ host: 'studio.lan:4817' }))).toBe(true);
+  it('takes the public names it is given; a wildcard bind answers to no other name', () => {
+    expect(new HostCheck('0.0.0.0').hostAllowed(req({ host: 'studio.lan:4817' }))).toBe(false);
+    expect(new HostCheck('0.0.0.0', ['studio.lan']).hostAllowed(req({ host: 'studio.lan:4817' }))).toBe(true);
+    expect(new HostCheck('0.0.0.0', ['studio.lan']).hostAllowed(req({ host: 'evil.example:4817' }))).toBe(false);
     expect(new HostCheck('127.0.0.1', ['studio.lan']).hostAllowed(req({ host: 'studio.lan:4817' }))).toBe(true);
   });
 });
