@@ -83,3 +83,15 @@ export async function isSameFile(a: string, b: string): Promise<boolean> {
   const [sa, sb] = await Promise.all([statOrNull(a), statOrNull(b)]);
   return !!sa && !!sb && sa.dev === sb.dev && sa.ino === sb.ino;
 }
+
+// Folders of the operating system itself: never a place for the studio's outputs.
+const SYSTEM_DIRS = ['/etc', '/bin', '/sbin', '/usr', '/lib', '/lib32', '/lib64', '/boot', '/dev', '/proc', '/sys', '/run', '/var/lib', '/System'];
+
+/** Whether `p` is the file-system root or lies in a folder of the operating system. */
+export function isSystemFolder(p: string): boolean {
+  const abs = path.resolve(p);
+  if (path.parse(abs).root === abs) return true;
+  const win = process.env.SystemRoot;
+  const dirs = win ? [...SYSTEM_DIRS, win] : SYSTEM_DIRS;
+  return dirs.some((d) => isInsideOrSame(abs, d));
+}

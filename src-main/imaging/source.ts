@@ -87,5 +87,7 @@ export function sharpError(err: unknown, name: string): StudioError {
   if (/pixel limit/i.test(msg)) return new StudioError('E_INPUT_TOO_LARGE', `${name}: ${msg}`);
   // The format was recognised from its signature before libvips saw it, so a refusal here
   // ("unsupported image format" included: libtiff says so for a cut-off TIFF) means damage.
-  return new StudioError('E_CORRUPT_IMAGE', `${name} is damaged or truncated: ${msg.split('\n')[0]}`, { reason: msg });
+  // libvips' later lines name the files it was writing (internal paths): only the cause is kept.
+  const cause = msg.split('\n')[0];
+  return new StudioError('E_CORRUPT_IMAGE', `${name} is damaged or truncated: ${cause}`, { reason: cause });
 }

@@ -11,11 +11,38 @@ import { sendOk } from './respond';
 
 const MAX_CALL_BYTES = 1024 * 1024;
 
-export function createCallRoute(core: ServerCore, guard: PathGuard) {
+export interface CallRouteOptions {
+  /** Where jobs go when the settings' outputs folder lies outside the server's folders. */
+  fallbackOutputsDir: string;
+  onWarning?: (message: string) => void;
+}
+
+export function createCallRoute(core: ServerCore, guard: PathGuard, opts: CallRouteOptions) {
+  let warned = false;
+  /**
+   * A job that names no output folder goes to the settings' outputsDir; over HTTP that folder
+   * must lie in the server's folders too (settings.json may have been set by the desktop app),
+   * else the job goes to the data folder's outputs instead.
+   */
+  async function fillOutputDir(body: unknown): Promise<void> {
+    const request = Array.isArray(body) ? (body[0] as Record<string, unknown> | undefined) : undefined;
+    if (!request || typeof request !== 'object') return;
+    const output = (request.output ?? {}) as Record<string, unknown>;
+    if (typeof output !== 'object' || output.dir !== undefined) return;
+    const { outputsDir } = await core.api['settings.get']();
+    if (guard.isAllowed(outputsDir)) return;
+    if (!warned) {
+      warned = true;
+      opts.onWarning?.(`settings: outputsDir '${outputsDir}' lies outside the folders this server may write to; jobs sent over HTTP without an output folder go to ${opts.fallbackOutputsDir}`);
+    }
+    request.output = { ...output, dir: opts.fallbackOutputsDir };
+  }
+
   return async function handleCall(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
     assertMethod(studioApi, method);
     requireMediaType(req, (t) => t === 'application/json', 'application/json');
     const body = parseJson(await readBody(req, MAX_CALL_BYTES));
+    if (method === 'jobs.enqueue') await fillOutputDir(body);
     sendOk(res, await dispatch(studioApi, core.api, method, body === undefined ? [] : body, { check: (schema, args) => guard.checkCall(schema, args) }));
   };
 }

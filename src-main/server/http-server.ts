@@ -12,6 +12,7 @@ import type { MediaKind } from '../contract/bridge';
 import { MEDIA_KINDS } from '../contract/media';
 import { createMediaRoute } from './media';
 import { mediaSourceOf, MediaService } from '../service/media';
+import { dataPaths } from '../service/data-dir';
 import { PathGuard } from './path-guard';
 import { RouteError, refuseBody, sendError } from './respond';
 import { createStaticRoute } from './static';
@@ -40,6 +41,8 @@ export interface StudioServerOptions {
    */
   token?: string;
   demoTimeoutMs?: number;
+  /** Problems found while serving (default: stderr). */
+  onWarning?: (message: string) => void;
 }
 
 export interface StudioServer {
@@ -78,7 +81,10 @@ export async function startStudioServer(opts: StudioServerOptions): Promise<Stud
     return Math.floor(mb * 1024 * 1024);
   };
 
-  const handleCall = createCallRoute(core, guard);
+  const handleCall = createCallRoute(core, guard, {
+    fallbackOutputsDir: dataPaths(opts.dataDir).outputs,
+    onWarning: opts.onWarning ?? ((m) => console.error(`studio serve: ${m}`)),
+  });
   const events = createEventsRoute(core);
   const handleUpload = createUploadRoute(core, limitBytes);
   const handleDemo = createDemoRoute(core, { dataDir: opts.dataDir, limitBytes, timeoutMs: opts.demoTimeoutMs });

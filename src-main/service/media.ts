@@ -3,7 +3,7 @@
 // be shown, and answers either the file as it is (what a browser shows natively, or a download)
 // or an upright 8-bit rendition made by imaging/, cached by file identity and size asked.
 import { createHash } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { LRUCache } from 'lru-cache';
 import { isWithinRoots } from '../base/paths';
@@ -12,6 +12,25 @@ import type { MediaKind } from '../contract/bridge';
 import { StudioError, toErrorPayload } from '../contract/errors';
 import type { JobInfo } from '../contract/jobs';
 import { passthroughType, renderForScreen, type ScreenImage } from '../imaging/screen';
+import { sniffFormat } from '../imaging/sniff';
+import { imageTypeByFormat } from '../base/image-types';
+
+/**
+ * Whether a file sent as it is still holds the image type its name says: a photo replaced on
+ * disk (e.g. by a hard link to a private file under the photo's name) is not served.
+ */
+async function holdsImageOfType(file: string, mime: string): Promise<boolean> {
+  const fh = await open(file, 'r').catch(() => undefined);
+  if (!fh) return false;
+  try {
+    const head = Buffer.alloc(64);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    const format = sniffFormat(head.subarray(0, bytesRead));
+    return format !== undefined && imageTypeByFormat(format).mime === mime;
+  } finally {
+    await fh.close();
+  }
+}
 
 export interface MediaRequest {
   kind: MediaKind;
@@ -96,7 +115,12 @@ export class MediaService {
     const etag = `"${createHash('sha1').update(key).digest('base64url')}"`;
     if (download) return { kind: 'file', file, size: st.size, type: 'application/octet-stream', etag };
     const passType = passthroughType(file);
-    if (req.w === undefined && passType) return { kind: 'file', file, size: st.size, type: passType, etag };
+    if (req.w === undefined && passType) {
+      if (!(await holdsImageOfType(file, passType))) {
+        throw new StudioError('E_UNSUPPORTED_FORMAT', `'${path.basename(file)}' is no longer the image that was imported (its content is not ${passType})`, { id: req.id });
+      }
+      return { kind: 'file', file, size: st.size, type: passType, etag };
+    }
     let out = this.cache.get(key);
     if (!out) {
       try {

@@ -1,6 +1,8 @@
+import path from 'node:path';
 import { Settings, type StudioApi } from '../contract/api';
 import { StudioError } from '../contract/errors';
 import { Serial } from '../base/durable';
+import { isSystemFolder } from '../base/paths';
 import { JsonStore } from '../base/json-store';
 
 export function defaultSettings(outputsDir: string): Settings {
@@ -22,6 +24,13 @@ function salvage(raw: unknown, defaults: Settings): { value: Settings; dropped?:
   const unknown = Object.keys(raw).filter((k) => !(k in shape));
   const parts = [...(reset.length ? [`${reset.join(', ')} had invalid values and were reset to the defaults`] : []), ...(unknown.length ? [`unknown keys ${unknown.join(', ')} were ignored`] : [])];
   return { value: out, ...(parts.length ? { dropped: parts.join('; ') } : {}) };
+}
+
+/** Why a folder cannot hold outputs (undefined when it can). */
+function outputsDirProblem(dir: string): string | undefined {
+  if (!path.isAbsolute(dir)) return 'is not an absolute path';
+  if (isSystemFolder(dir)) return 'is a folder of the operating system';
+  return undefined;
 }
 
 /**
@@ -51,6 +60,11 @@ export class SettingsStore {
     if (r.value) s.value = { ...defaults, ...r.value };
     if (!s.value.outputsDir) s.value.outputsDir = defaults.outputsDir; // '' would mean "the current folder"
     s.problem = r.problem;
+    const refused = outputsDirProblem(s.value.outputsDir);
+    if (refused) {
+      s.problem = [r.problem, `outputsDir '${s.value.outputsDir}' ${refused}; outputs go to ${defaults.outputsDir} until it is changed`].filter(Boolean).join('; ');
+      s.value.outputsDir = defaults.outputsDir;
+    }
     return s;
   }
 
@@ -68,6 +82,8 @@ export class SettingsStore {
     if (!parsed.success) {
       throw new StudioError('E_INVALID_ARGUMENT', `invalid settings: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     }
+    const refused = parsed.data.outputsDir ? outputsDirProblem(parsed.data.outputsDir) : undefined;
+    if (refused) throw new StudioError('E_PATH_NOT_ALLOWED', `outputsDir '${parsed.data.outputsDir}' ${refused}`);
     return this.serial.run(async () => {
       const prev = this.value;
       const next = Settings.parse({ ...prev, ...parsed.data, outputsDir: parsed.data.outputsDir || prev.outputsDir || this.defaults.outputsDir });
