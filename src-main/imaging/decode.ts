@@ -4,6 +4,7 @@ import type { FloatImage } from '../contract/image';
 import { checkInputPixels } from './limits';
 import { readHeader, sharpOptions } from './probe';
 import { sampleSpace } from './raw';
+import { iccUsable } from './icc-check';
 import { sharpError } from './source';
 import type { DecodedImage, ImageLimits, ImageMeta, ImageSource } from './types';
 
@@ -46,25 +47,53 @@ export async function decodeSamples(src: ImageSource, limits?: Partial<ImageLimi
   const keep = KEEP_SPACES.has(md.space);
   const wide = meta.bitDepth === 16;
   const gray = keep && meta.channels === 1;
-  const pipe = sharp(loaded.input, { ...sharpOptions(lim), autoOrient: true, ignoreIcc: keep }).toColourspace(sampleSpace(wide, gray));
+  // sharp's raw output of a b-w image keeps only its first band: grey + alpha is read as RGBA
+  // (the grey copied into R, G and B) and the grey and alpha samples taken from that below.
+  const greyAlpha = gray && meta.hasAlpha;
+  const pipe = (failOn: 'warning' | 'error') =>
+    sharp(loaded.input, { ...sharpOptions(lim), failOn, autoOrient: true, ignoreIcc: keep })
+      .toColourspace(sampleSpace(wide, gray && !greyAlpha))
+      .raw({ depth: wide ? 'ushort' : 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+  const warnings: string[] = [];
   if (!keep) {
     delete meta.icc; // pixels are sRGB now; the source profile no longer describes them
     meta.channels = 3;
+  } else if (meta.icc && !(await iccUsable(meta.icc))) {
+    delete meta.icc;
+    warnings.push(`${loaded.name}: its colour profile is damaged and was left out of the output (colours are read as sRGB)`);
   }
   let data: Buffer;
   let info: OutputInfo;
   try {
-    ({ data, info } = await pipe.raw({ depth: wide ? 'ushort' : 'uchar' }).toBuffer({ resolveWithObject: true }));
-  } catch (err) {
-    throw sharpError(err, loaded.name);
+    // Strict first: damage the decoder can live with still gets a word to the user.
+    ({ data, info } = await pipe('warning'));
+  } catch (strict) {
+    try {
+      ({ data, info } = await pipe('error'));
+    } catch (err) {
+      throw sharpError(err, loaded.name);
+    }
+    warnings.push(`${loaded.name}: part of the image data is damaged (${(strict as Error).message.split('\n')[0]}); the picture may show it`);
   }
-  const { width, height, channels } = info;
+  if (warnings.length) meta.warnings = warnings;
+  const { width, height } = info;
+  let { channels } = info;
   let samples: Uint8Array | Uint16Array;
   if (wide) {
     const copy = data.byteOffset % 2 === 0 ? data : Buffer.from(data);
     samples = new Uint16Array(copy.buffer, copy.byteOffset, (width * height * channels));
   } else {
     samples = data;
+  }
+  if (greyAlpha && channels === 4) {
+    const ga = wide ? new Uint16Array(width * height * 2) : new Uint8Array(width * height * 2);
+    for (let p = 0, s = 0, d = 0; p < width * height; p++, s += 4) {
+      ga[d++] = samples[s];
+      ga[d++] = samples[s + 3];
+    }
+    samples = ga;
+    channels = 2;
   }
   if (samples.length < width * height * channels || channels < 1 || channels > 4) {
     throw new StudioError('E_CORRUPT_IMAGE', `${loaded.name}: decoder returned ${channels} channels / ${samples.length} samples for ${width}x${height}`);

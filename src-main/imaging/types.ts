@@ -27,6 +27,8 @@ export interface ImageMeta {
   bytes: number;
   /** Frames in the file (animated GIF/WebP, multi-page TIFF); only the first is decoded. */
   pages: number;
+  /** What decoding found wrong but could live with (damaged data, an unusable profile), for the user. */
+  warnings?: string[];
 }
 
 export interface DecodedImage {

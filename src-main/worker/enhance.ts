@@ -63,6 +63,7 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
           onDecoded: () => progress.progress('decode', 1, 1),
           onProgress: (done, total) => progress.progress('infer', done, total),
           onEncoding: () => progress.progress('encode', 0, 1),
+          onWarning: (message) => ctx.emit({ type: 'info', message, notice: true }),
         })
       : await upscaleInMemory(req, ctx, { upscaler, input, format, progress, keepPixels: presets.length > 0 });
   throwIfCancelled(signal);
@@ -149,6 +150,7 @@ async function upscaleInMemory(
   const { signal } = ctx;
   const { progress, upscaler } = o;
   const { rgb, alpha, meta } = await decodeImage(o.input, ctx.options.limits);
+  for (const message of meta.warnings ?? []) ctx.emit({ type: 'info', message, notice: true });
   progress.progress('decode', 1, 1);
   throwIfCancelled(signal);
 

@@ -15,9 +15,10 @@ export async function resizeFileToBytes(
   kernel: ResizeKernel,
   req: Pick<EnhanceRequest, 'scale' | 'output'>,
   format: OutputFormat,
-  o: { limits?: Partial<ImageLimits>; signal: AbortSignal; onDecoded(): void; onProgress(done: number, total: number): void; onEncoding(): void },
+  o: { limits?: Partial<ImageLimits>; signal: AbortSignal; onDecoded(): void; onProgress(done: number, total: number): void; onEncoding(): void; onWarning?(message: string): void },
 ): Promise<{ bytes: Buffer; meta: ImageMeta }> {
   const src = await decodeSamples(input, o.limits);
+  for (const w of src.meta.warnings ?? []) o.onWarning?.(w);
   o.onDecoded();
   await new Promise<void>((resolve) => setImmediate(resolve)); // let a cancel that came meanwhile land
   if (o.signal.aborted) throw new StudioError('E_CANCELLED', 'cancelled');
