@@ -3,7 +3,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { StudioError } from '../contract/errors';
 import { JobInfo } from '../contract/jobs';
-import type { JobRecord } from './record';
+import { uncountInterrupted, type JobRecord } from './record';
 import type { JobStore } from './store';
 import { acquirePidLock, type PidLock } from '../base/lock';
 import { JsonlLog, type Replay } from '../base/jsonl-log';
@@ -152,6 +152,7 @@ export class JournalJobStore implements JobStore {
       // The process died while this job ran: run it again, never lose it.
       job.state = 'queued';
       delete job.startedAt;
+      uncountInterrupted(job);
       delete job.progress;
       this.stats.recovered++;
       this.live.set(id, JSON.stringify(job));

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EnhanceRequest } from '../contract/enhance';
 import { StudioError, toErrorPayload } from '../contract/errors';
 import { addLossPoint, type JobEvent, type JobInfo, type JobState } from '../contract/jobs';
-import { assertTransition, isFinished, toJobInfo, type JobRecord } from './record';
+import { assertTransition, isFinished, toJobInfo, uncountInterrupted, type JobRecord } from './record';
 import type { JobStore } from './store';
 import type { JobRunner } from './worker-pool';
 import type { WorkerJobEvent } from './worker-protocol';
@@ -117,6 +117,7 @@ export class JobQueue implements Jobs {
       if (r.state === 'running') {
         r.state = 'queued'; // a store without recovery of its own: still never lose the job
         delete r.startedAt;
+        uncountInterrupted(r);
       }
       q.jobs.set(r.id, r);
       if (r.key) q.byKey.set(r.key, r.id);

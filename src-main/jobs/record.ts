@@ -55,3 +55,12 @@ export function toJobInfo(r: JobRecord): JobInfo {
 export function cloneRecord(r: JobRecord): JobRecord {
   return structuredClone(r);
 }
+
+/**
+ * A job that was running when the studio itself died goes back in line without spending an
+ * attempt: `attempts` counts only attempts the engine ended (done, failed or crashed), so a
+ * photo fails for good only after crashing the engine `maxAttempts` times.
+ */
+export function uncountInterrupted(r: JobRecord): void {
+  if (r.attempts !== undefined) r.attempts = Math.max(0, r.attempts - 1);
+}
