@@ -58,10 +58,28 @@ describe('job journal', () => {
     const k = await openJournal(file, { onWarning: (m) => warnings.push(m) });
     const [a, b] = await k.load();
     expect(a).toMatchObject({ id: 'j1', state: 'done', outputs: ['/o.jpg'] });
-    expect(b).toMatchObject({ id: 'j2', state: 'queued', attempts: 1 });
+    // The attempt the host's death cut short is not counted (it was not the engine's doing).
+    expect(b).toMatchObject({ id: 'j2', state: 'queued', attempts: 0 });
     expect(b.startedAt).toBeUndefined();
     expect(k.stats.recovered).toBe(1);
     expect(warnings.join('\n')).toMatch(/1 interrupted job/);
+    await k.close();
+  });
+
+  it('a job interrupted by kills of the whole studio never spends its attempts', async () => {
+    const file = path.join(dir, 'j.jsonl');
+    // One real engine crash (attempts 1, back in line), then three studio deaths mid-attempt.
+    let attempts = 1;
+    for (let kill = 0; kill < 3; kill++) {
+      const j = await openJournal(file);
+      const [rec] = await j.load();
+      attempts = (rec?.attempts ?? attempts) + 1; // the queue starts the job: one more attempt
+      await j.put(job('j1', 'running', { attempts, maxAttempts: 3, startedAt: 1 }));
+      await j.close(); // and the studio dies with it running
+    }
+    const k = await openJournal(file);
+    const [back] = await k.load();
+    expect(back).toMatchObject({ state: 'queued', attempts: 1, maxAttempts: 3 });
     await k.close();
   });
 
