@@ -6,7 +6,7 @@ import path from 'node:path';
 import { builtFile } from '../../base/resources';
 import { createStudioService } from '../../service';
 import { startStudioServer } from '../../server';
-import { parseCommandLine, parseNumber, usageError } from '../args';
+import { parseCommandLine, parseNumber, usageError, QUEUE_HELP, takeQueue } from '../args';
 import type { Command } from '../main';
 
 const DEFAULT_PORT = 4817;
@@ -28,6 +28,7 @@ Options:
                     default only the studio's data folder is reachable over HTTP
   --allow-host H    another host name the browser may use to reach the studio (repeatable;
                     for a LAN name when bound to 0.0.0.0)
+${QUEUE_HELP}
   --data-dir DIR    studio data folder (default: STUDIO_DATA_DIR, else the user-data folder)
 
 The first line printed is the URL. Stop with Ctrl-C.`;
@@ -53,7 +54,8 @@ function openBrowser(url: string): void {
 export const command: Command = {
   summary: 'serve the studio to a web browser (HTTP API, events, web demo)',
   help: HELP,
-  async run(argv) {
+  async run(rawArgv) {
+    const { argv, queue } = takeQueue(rawArgv);
     const { values, positionals } = parseCommandLine(
       argv,
       {
@@ -73,7 +75,8 @@ export const command: Command = {
     for (const d of allowDirs) if (!existsSync(d)) throw usageError(`--allow-dir ${d} does not exist`, HELP);
     const host = values.host ?? '127.0.0.1';
 
-    const service = await createStudioService({ ...(maxUploadMB !== undefined ? { limits: { maxUploadMB } } : {}) });
+    const service = await createStudioService({
+      ...(queue ? { queue } : {}), ...(maxUploadMB !== undefined ? { limits: { maxUploadMB } } : {}) });
     let server;
     try {
       server = await startStudioServer({
