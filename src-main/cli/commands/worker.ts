@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from '../main';
@@ -11,7 +12,7 @@ import { WorkerPool } from '../../jobs/worker-pool';
 import { DEFAULT_LIMITS } from '../../imaging';
 import { dataPaths, resolveDataDir } from '../../service/data-dir';
 import { defaultWorkerEntry } from '../../worker/entry';
-import { removeOutputLedger } from '../../worker/output-ledger';
+import { outputLedgerPath, removeOutputLedger } from '../../worker/output-ledger';
 
 const HELP = `Usage: studio worker --queue redis://user:password@host:port [options]
 
@@ -86,6 +87,7 @@ export const command: Command = {
       ...(lockMs ? { lockMs } : {}),
       onCompleted: (id) => removeOutputLedger(shared, id),
     });
+    await sweepLedgers(shared, farm.isFinished);
     console.log(`studio worker ${farm.name}: ready`);
     await new Promise<void>((resolve) => {
       const stop = () => resolve();
@@ -97,3 +99,17 @@ export const command: Command = {
     return 0;
   },
 };
+
+/**
+ * A worker killed after its job was recorded done but before it removed the job's output ledger
+ * leaves the ledger behind: the next start removes those (never one of a job still open).
+ */
+async function sweepLedgers(shared: string, isFinished: (jobId: string) => Promise<boolean>): Promise<void> {
+  const dir = path.dirname(outputLedgerPath(shared, 'x'));
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  for (const n of names) {
+    if (!n.endsWith('.jsonl')) continue;
+    const id = n.slice(0, -'.jsonl'.length);
+    if (outputLedgerPath(shared, id) === path.join(dir, n) && (await isFinished(id))) await removeOutputLedger(shared, id);
+  }
+}

@@ -227,7 +227,10 @@ export class FarmQueue implements Jobs {
     if (this.closing) return;
     this.closing = true;
     clearTimeout(this.downTimer);
-    await Promise.allSettled([this.events.close(), this.queue.close()]);
+    // A Redis that is gone would keep a graceful close waiting: give it a moment, then cut.
+    const graceful = Promise.allSettled([this.events.close(), this.queue.close()]);
+    await Promise.race([graceful, new Promise((r) => setTimeout(r, 2000).unref())]);
+    await Promise.allSettled([this.events.disconnect(), this.queue.disconnect()]);
     this.redis.disconnect();
   }
 

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
-import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Job, UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { EnhanceRequest } from '../../contract/enhance';
 import { toErrorPayload, type ErrorPayload } from '../../contract/errors';
@@ -47,7 +47,7 @@ export function mapRequest(req: EnhanceRequest, maps: readonly PathMap[], revers
  * the job to another worker, whose run first removes what the interrupted one wrote (the output
  * ledger on the shared folder).
  */
-export async function startFarmWorker(opts: FarmWorkerOptions): Promise<{ worker: Worker; name: string; close(): Promise<void> }> {
+export async function startFarmWorker(opts: FarmWorkerOptions): Promise<{ worker: Worker; name: string; isFinished(jobId: string): Promise<boolean>; close(): Promise<void> }> {
   const connection = redisConnection(opts.setting);
   const prefix = opts.setting.prefix ?? DEFAULT_PREFIX;
   const keys = farmKeys(prefix, QUEUE_NAME);
@@ -130,6 +130,10 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<{ worker
   return {
     worker,
     name,
+    isFinished: async (jobId: string) => {
+      const job = await Job.fromId(worker, jobId);
+      return !job || (await job.getState()) === 'completed';
+    },
     close: async () => {
       // Not a cancel: a running job keeps its Redis state and runs again when its lock expires.
       await worker.close(true);
