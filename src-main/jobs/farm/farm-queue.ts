@@ -229,8 +229,8 @@ export class FarmQueue implements Jobs {
     clearTimeout(this.downTimer);
     // A Redis that is gone would keep a graceful close waiting: give it a moment, then cut.
     const graceful = Promise.allSettled([this.events.close(), this.queue.close()]);
-    await Promise.race([graceful, new Promise((r) => setTimeout(r, 2000).unref())]);
-    await Promise.allSettled([this.events.disconnect(), this.queue.disconnect()]);
+    const cut = () => Promise.allSettled([this.events.disconnect(), this.queue.disconnect()]);
+    await Promise.race([graceful, new Promise((r) => setTimeout(r, 2000).unref()).then(() => Promise.race([cut(), new Promise((r) => setTimeout(r, 1000).unref())]))]);
     this.redis.disconnect();
   }
 
