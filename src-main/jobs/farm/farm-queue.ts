@@ -5,7 +5,7 @@ import type { EnhanceRequest } from '../../contract/enhance';
 import { StudioError, type ErrorPayload } from '../../contract/errors';
 import type { FarmWorker, RedisQueueSetting } from '../../contract/farm';
 import { addLossPoint, type JobEvent, type JobInfo, type JobState } from '../../contract/jobs';
-import type { EnqueueOptions, JobFilter, Jobs, SubmitResult } from '../queue';
+import { emitJobEvent, waitForJob, type EnqueueOptions, type JobFilter, type Jobs, type SubmitResult } from '../queue';
 import { isFinished } from '../record';
 import { DEFAULT_PREFIX, QUEUE_NAME, redactUrl, redisConnection, type RedisConnection } from './connection';
 import { decodeError, farmKeys, FarmJobData, FarmJobResult } from './protocol';
@@ -194,16 +194,7 @@ export class FarmQueue implements Jobs {
   }
 
   wait(id: string): Promise<JobInfo> {
-    const info = this.get(id);
-    if (isFinished(info.state)) return Promise.resolve(info);
-    return new Promise((resolve) => {
-      const off = this.subscribe((e) => {
-        if (e.type === 'state' && e.jobId === id && isFinished(e.state)) {
-          off();
-          resolve(this.get(id));
-        }
-      });
-    });
+    return waitForJob(this, id);
   }
 
   whenIdle(): Promise<void> {
@@ -322,13 +313,7 @@ export class FarmQueue implements Jobs {
   }
 
   private emit(e: JobEvent): void {
-    for (const l of this.listeners) {
-      try {
-        l(e);
-      } catch {
-        // one listener's failure must not stop the queue
-      }
-    }
+    emitJobEvent(this.listeners, e);
   }
 
   private isIdle(): boolean {
