@@ -28,6 +28,7 @@ const SECTIONS: Record<string, () => Promise<Section>> = {
   realesrgan: () => import('./realesrgan'),
   niqe: () => import('./niqe'),
   kernelgan: () => import('./kernelgan'),
+  farm: () => import('./farm'),
 };
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');

@@ -1,6 +1,8 @@
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { StudioError } from '../contract/errors';
+import { QueueSetting } from '../contract/farm';
+import { redisConnection } from '../jobs/farm/connection';
 
 /** A usage error: main() prints it and exits with code 2. */
 export function usageError(message: string, help?: string): StudioError {
@@ -66,4 +68,43 @@ export function takeDataDir(argv: string[]): { argv: string[]; dataDir?: string 
     } else rest.push(a);
   }
   return dataDir ? { argv: rest, dataDir } : { argv: rest };
+}
+
+export const QUEUE_HELP = `  --queue URL       run jobs on a farm: redis://user:password@host:port (see docs/farm.md;
+                    the password may come from STUDIO_REDIS_PASSWORD instead)
+  --queue-prefix P  the farm's key prefix in Redis (default studio)
+  --insecure        allow a Redis on another machine without a password`;
+
+/**
+ * Takes `--queue URL`, `--queue-prefix P` and `--insecure` out of argv (serve, watch, enhance and
+ * worker share them); the URL is checked (and a credential-less remote one refused) here.
+ */
+export function takeQueue(argv: string[]): { argv: string[]; queue?: QueueSetting } {
+  const rest: string[] = [];
+  let url: string | undefined;
+  let prefix: string | undefined;
+  let insecure = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--') {
+      rest.push(...argv.slice(i));
+      break;
+    }
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    if (flag === '--queue' || flag === '--queue-prefix') {
+      const v = inline ?? argv[++i];
+      if (v === undefined || v.startsWith('--')) throw usageError(`${flag} needs a value`);
+      if (flag === '--queue') url = v;
+      else prefix = v;
+    } else if (a === '--insecure') insecure = true;
+    else rest.push(a);
+  }
+  if (url === undefined) {
+    if (prefix !== undefined || insecure) throw usageError('--queue-prefix and --insecure go with --queue');
+    return { argv: rest };
+  }
+  const parsed = QueueSetting.safeParse({ kind: 'redis', url, ...(prefix ? { prefix } : {}), ...(insecure ? { insecure } : {}) });
+  if (!parsed.success) throw usageError(`--queue: ${parsed.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ')}`);
+  if (parsed.data.kind === 'redis') redisConnection(parsed.data); // refuses a remote Redis without credentials
+  return { argv: rest, queue: parsed.data };
 }

@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   cache: () => import('./commands/cache'),
   doctor: () => import('./commands/doctor'),
   train: () => import('./commands/train'),
+  worker: () => import('./commands/worker'),
 };
 
 async function usage(): Promise<string> {

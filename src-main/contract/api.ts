@@ -6,6 +6,7 @@ import { FilePath, fsPath } from './paths';
 import { watchApi } from './watch';
 import { presetsApi } from './presets';
 import { cacheApi } from './cache';
+import { farmApi, QueueSetting } from './farm';
 
 // Each domain owns one block of the map below. Front doors (HTTP, IPC, CLI) are generic over
 // the map: adding a method here is all it takes to expose it everywhere, validated by zod.
@@ -123,6 +124,8 @@ export const Settings = z
     defaultFormat: z.union([OutputFormat, z.literal('same')]),
     defaultQuality: z.number().int().min(1).max(100),
     concurrency: z.number().int().min(1).max(8),
+    /** The job queue: local (default) or a farm's Redis (read when the studio starts). */
+    queue: QueueSetting.optional(),
   })
   .strict();
 export type Settings = z.infer<typeof Settings>;
@@ -166,6 +169,7 @@ export const studioApi = {
   ...watchApi,
   ...presetsApi,
   ...cacheApi,
+  ...farmApi,
 };
 
 export type StudioApiMap = typeof studioApi;

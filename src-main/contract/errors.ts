@@ -31,6 +31,9 @@ export const ERROR_CODES = [
   'E_CACHE_CORRUPT',
   'E_WATCH_SOURCE_MISSING',
   'E_LOCKED', // the data dir's journal is held by another running studio process
+  'E_FARM_FILE_MISSING', // a farm worker cannot see the job's file (shared storage not mounted, wrong --path-map)
+  'E_FARM_INSECURE', // a Redis URL off this machine without credentials (and no --insecure)
+  'E_FARM_UNAVAILABLE', // the farm's Redis cannot be reached
   'E_INTERNAL',
 ] as const;
 
@@ -120,6 +123,9 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   E_CANCELLED: 409,
   E_LOCKED: 409,
   E_BACKEND_UNAVAILABLE: 503,
+  E_FARM_FILE_MISSING: 404,
+  E_FARM_INSECURE: 400,
+  E_FARM_UNAVAILABLE: 503,
 };
 
 export function httpStatusOf(code: ErrorCode): number {

@@ -67,6 +67,8 @@ export const JobInfo = z.object({
   attempts: z.number().int().optional(),
   /** The job's number in its queue (1, 2, 3... in the order accepted): {seq} in export names. */
   seq: z.number().int().positive().optional(),
+  /** The machine that runs (or ran) the job, when it runs on a farm worker. */
+  worker: z.string().max(200).optional(),
 });
 export type JobInfo = z.infer<typeof JobInfo>;
 

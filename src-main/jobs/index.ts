@@ -6,3 +6,6 @@ export * from './worker-protocol';
 export * from './worker-host';
 export * from './worker-pool';
 export * from './child-process';
+export * from './farm/connection';
+export * from './farm/farm-queue';
+export * from './farm/farm-worker';

@@ -279,16 +279,7 @@ export class JobQueue implements Jobs {
 
   /** Resolves when the job is done, failed or cancelled. */
   wait(id: string): Promise<JobInfo> {
-    const rec = this.record(id);
-    if (isFinished(rec.state)) return Promise.resolve(toJobInfo(rec));
-    return new Promise((resolve) => {
-      const off = this.subscribe((e) => {
-        if (e.type === 'state' && e.jobId === id && isFinished(e.state)) {
-          off();
-          resolve(this.get(id));
-        }
-      });
-    });
+    return waitForJob(this, id);
   }
 
   /** Resolves when nothing is queued or running. */
@@ -454,13 +445,7 @@ export class JobQueue implements Jobs {
   }
 
   private emit(e: JobEvent): void {
-    for (const l of this.listeners) {
-      try {
-        l(e);
-      } catch {
-        // one listener's failure must not stop the queue
-      }
-    }
+    emitJobEvent(this.listeners, e);
   }
 
   private isIdle(): boolean {
@@ -472,5 +457,29 @@ export class JobQueue implements Jobs {
     const w = this.idleWaiters;
     this.idleWaiters = [];
     for (const f of w) f();
+  }
+}
+
+/** Resolves when the job is done, failed or cancelled (from any queue's state events). */
+export function waitForJob(jobs: Pick<Jobs, 'get' | 'subscribe'>, id: string): Promise<JobInfo> {
+  const job = jobs.get(id);
+  if (isFinished(job.state)) return Promise.resolve(job);
+  return new Promise((resolve) => {
+    const off = jobs.subscribe((e) => {
+      if (e.type === 'state' && e.jobId === id && isFinished(e.state)) {
+        off();
+        resolve(jobs.get(id));
+      }
+    });
+  });
+}
+
+export function emitJobEvent(listeners: Iterable<(e: JobEvent) => void>, e: JobEvent): void {
+  for (const l of listeners) {
+    try {
+      l(e);
+    } catch {
+      // one listener's failure must not stop the queue
+    }
   }
 }

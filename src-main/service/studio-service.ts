@@ -3,6 +3,8 @@ import type { AppInfo, ImageItem, StudioApi } from '../contract/api';
 import { childProcessSpawner } from '../jobs/child-process';
 import { openJournal } from '../jobs/journal';
 import { JobQueue, type Jobs } from '../jobs/queue';
+import { FarmQueue } from '../jobs/farm/farm-queue';
+import type { QueueSetting } from '../contract/farm';
 import { MemoryJobStore, type JobStore } from '../jobs/store';
 import { ProcessWorkerHost, type SpawnWorker, type WorkerHost } from '../jobs/worker-host';
 import { stableJobOptions } from '../jobs/worker-protocol';
@@ -34,6 +36,8 @@ export interface StudioServiceOptions {
   spawnWorker?: SpawnWorker;
   /** Or only the entry file for the default child process (a bundled worker .js). */
   workerEntry?: string;
+  /** The job queue, overriding settings.queue (not saved): `--queue redis://…` on serve, watch, enhance. */
+  queue?: QueueSetting;
   /** 'journal' (default): durable <dataDir>/jobs/journal.jsonl; 'memory' for one-shot runs. */
   jobStore?: 'journal' | 'memory' | JobStore;
   limits?: Partial<ServiceLimits>;
@@ -148,26 +152,11 @@ export async function createStudioService(opts: StudioServiceOptions = {}): Prom
     }),
   });
 
-  const store =
-    opts.jobStore === 'memory'
-      ? new MemoryJobStore()
-      : opts.jobStore && typeof opts.jobStore === 'object'
-        ? opts.jobStore
-        : await openJournal(paths.journal, { onWarning: notice });
-  let queue: JobQueue;
-  try {
-    queue = await JobQueue.open({
-      store,
-      runner: workers,
-      concurrency: concurrency(),
-      maxAttempts: opts.maxAttempts,
-      onStoreError: (err) => warn(`job journal write failed: ${(err as Error).message}`),
-      afterDone: (id) => removeOutputLedger(paths.dataDir, id), // the redo record is no longer needed
-    });
-  } catch (err) {
-    await store.close();
-    throw err;
-  }
+  const queueSetting = opts.queue ?? settings.get().queue;
+  const queue: Jobs =
+    queueSetting?.kind === 'redis'
+      ? await FarmQueue.open({ setting: queueSetting, onWarning: notice })
+      : await openLocalQueue(opts, paths, workers, concurrency(), notice, warn);
   queue.subscribe((event) => events.emit({ topic: 'job', event }));
   settings.onChange((s, prev) => {
     if (opts.concurrency === undefined && s.concurrency !== prev.concurrency) {
@@ -202,6 +191,7 @@ export async function createStudioService(opts: StudioServiceOptions = {}): Prom
     ...watches.api,
     ...createPresetsApi({ ...deps, store: presetStore }),
     ...createCacheApi(deps),
+    'farm.workers': async () => (queue instanceof FarmQueue ? queue.workers() : []),
   };
 
   const roots = () => [paths.outputs, paths.cache, paths.library, settings.get().outputsDir];
@@ -236,4 +226,34 @@ export async function createStudioService(opts: StudioServiceOptions = {}): Prom
         await closing;
       })()),
   };
+}
+
+/** This machine's queue: the job journal (or a memory store) and the worker pool. */
+async function openLocalQueue(
+  opts: StudioServiceOptions,
+  paths: DataPaths,
+  workers: WorkerPool,
+  concurrency: number,
+  notice: (m: string) => void,
+  warn: (m: string) => void,
+): Promise<JobQueue> {
+  const store =
+    opts.jobStore === 'memory'
+      ? new MemoryJobStore()
+      : opts.jobStore && typeof opts.jobStore === 'object'
+        ? opts.jobStore
+        : await openJournal(paths.journal, { onWarning: notice });
+  try {
+    return await JobQueue.open({
+      store,
+      runner: workers,
+      concurrency,
+      maxAttempts: opts.maxAttempts,
+      onStoreError: (err) => warn(`job journal write failed: ${(err as Error).message}`),
+      afterDone: (id) => removeOutputLedger(paths.dataDir, id), // the redo record is no longer needed
+    });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
 }

@@ -1,3 +1,4 @@
+import type { QueueSetting } from '../../contract/farm';
 // `studio enhance`: upscale photos through the same job queue and worker process as the app.
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -18,7 +19,7 @@ import { resolveConfig } from '../../engine/zssr/config';
 import { loadKernelFile, writeOutput } from '../../imaging';
 import { createStudioService, type StudioService } from '../../service';
 import { IMAGE_EXTENSIONS, imageTypeOf } from '../../base/image-types';
-import { parseChoice, parseCommandLine, parseNumber, usageError } from '../args';
+import { parseChoice, parseCommandLine, parseNumber, usageError, QUEUE_HELP, takeQueue } from '../args';
 import { readEnhanceConfig, type EnhanceConfig } from '../enhance-config';
 import type { Command } from '../main';
 import { ProgressBar } from '../progress';
@@ -59,6 +60,7 @@ an original is never replaced.
   --overwrite            replace existing output files (never the originals)
   --no-cache             do not use the per-image model cache (learned methods)
   --json                 one JSON object per line on stdout (events, results, summary)
+${QUEUE_HELP}
   --data-dir DIR         studio data folder (default: STUDIO_DATA_DIR or the user-data folder)
 
 Exit codes: 0 all photos done, 1 some failed, 2 usage error, 130 interrupted.`;
@@ -265,7 +267,7 @@ async function finishOutputs(plan: EnhancePlan, item: Item, outputs: string[]): 
   return files;
 }
 
-export async function runEnhance(plan: EnhancePlan): Promise<number> {
+export async function runEnhance(plan: EnhancePlan, queue?: QueueSetting): Promise<number> {
   const t0 = Date.now();
   // A reader that went away (`studio enhance ... --json | head`) is not an error of the batch.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -357,6 +359,7 @@ export async function runEnhance(plan: EnhancePlan): Promise<number> {
 
   try {
     service = await createStudioService({
+      ...(queue ? { queue } : {}),
       ...(plan.dataDir ? { dataDir: plan.dataDir } : {}),
       jobStore: 'memory', // one-shot: never touches the app's journal
       settingsDefaults: false, // the CLI's default is "same format as the photo"
@@ -409,7 +412,8 @@ export async function runEnhance(plan: EnhancePlan): Promise<number> {
 export const command: Command = {
   summary: 'upscale photos (files or folders) with a classical method or a model',
   help: HELP,
-  async run(argv) {
+  async run(rawArgv) {
+    const { argv, queue } = takeQueue(rawArgv);
     let plan: EnhancePlan;
     try {
       plan = await planEnhance(argv);
@@ -420,6 +424,6 @@ export const command: Command = {
       }
       throw err;
     }
-    return runEnhance(plan);
+    return runEnhance(plan, queue);
   },
 };

@@ -7,7 +7,7 @@ import { renderUnicodeCompact } from 'uqr';
 import { builtFile } from '../../base/resources';
 import { createStudioService } from '../../service';
 import { isLoopbackHost, startStudioServer } from '../../server';
-import { parseCommandLine, parseNumber, usageError } from '../args';
+import { parseCommandLine, parseNumber, usageError, QUEUE_HELP, takeQueue } from '../args';
 import type { Command } from '../main';
 
 const DEFAULT_PORT = 4817;
@@ -30,6 +30,7 @@ Options:
   --max-mb N        upload limit in MB (default: the studio's max_MB limit)
   --allow-dir DIR   another folder calls may read from or export to (repeatable); by
                     default only the studio's data folder is reachable over HTTP
+${QUEUE_HELP}
   --data-dir DIR    studio data folder (default: STUDIO_DATA_DIR, else the user-data folder)
 
 The first line printed is the URL. In LAN mode a pairing URL (and its QR code) carries the
@@ -57,7 +58,8 @@ function openBrowser(url: string): void {
 export const command: Command = {
   summary: 'serve the studio to a web browser (HTTP API, events, web demo)',
   help: HELP,
-  async run(argv) {
+  async run(rawArgv) {
+    const { argv, queue } = takeQueue(rawArgv);
     const { values, positionals } = parseCommandLine(
       argv,
       {
@@ -83,7 +85,8 @@ export const command: Command = {
       throw usageError(`--host ${host} lets other machines in: name how they reach this studio with --public-host NAME (e.g. its LAN name or address)`, HELP);
     }
 
-    const service = await createStudioService({ ...(maxUploadMB !== undefined ? { limits: { maxUploadMB } } : {}) });
+    const service = await createStudioService({
+      ...(queue ? { queue } : {}), ...(maxUploadMB !== undefined ? { limits: { maxUploadMB } } : {}) });
     let server;
     try {
       server = await startStudioServer({

@@ -9,7 +9,7 @@ import { createStudioService } from '../../service';
 import { dataPaths, resolveDataDir } from '../../service/data-dir';
 import { shortHash, stableJson } from '../../watch/hash';
 import { describeReport } from '../../watch/manager';
-import { parseChoice, parseCommandLine, parseNumber, usageError } from '../args';
+import { parseChoice, parseCommandLine, parseNumber, usageError, QUEUE_HELP, takeQueue } from '../args';
 import type { Command } from '../main';
 
 const HELP = `Usage: studio watch <dir> --method M --scale S --out DIR [options]
@@ -39,6 +39,7 @@ Options:
   --stable-ms MS         a file counts as completely written when its size has not changed
                          for this long (default 1000)
   --no-skip-duplicates   process a photo even when the same content was done before
+${QUEUE_HELP}
   --data-dir DIR         studio data folder (global option; the watch's journal lives in
                          <data dir>/watch/)
 
@@ -114,7 +115,8 @@ function summary(w: WatchInfo): string {
 export const command: Command = {
   summary: 'watch a folder and enhance every photo dropped into it (headless, resumable)',
   help: HELP,
-  async run(argv) {
+  async run(rawArgv) {
+    const { argv, queue } = takeQueue(rawArgv);
     const { spec, dataDir } = parse(argv);
     const recipe = spec.recipe;
     // Same folder + recipe = same watch: a rerun resumes its journal.
@@ -126,6 +128,7 @@ export const command: Command = {
     // with its job journal beside the watch journal, so it can run next to the desktop studio
     // on the same data folder. The app's saved watches are left to the app.
     const service = await createStudioService({
+      ...(queue ? { queue } : {}),
       dataDir,
       jobStore: await openJournal(path.join(paths.watch, id, 'jobs.jsonl'), { onWarning: (m) => console.error(`${stamp()} ${m}`) }),
       concurrency,

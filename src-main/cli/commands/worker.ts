@@ -1,0 +1,115 @@
+import fs from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { Command } from '../main';
+import { parseCommandLine, parseNumber, QUEUE_HELP, takeQueue, usageError } from '../args';
+import { childProcessSpawner } from '../../jobs/child-process';
+import { parsePathMap } from '../../jobs/farm/connection';
+import { startFarmWorker } from '../../jobs/farm/farm-worker';
+import { ProcessWorkerHost } from '../../jobs/worker-host';
+import { stableJobOptions } from '../../jobs/worker-protocol';
+import { WorkerPool } from '../../jobs/worker-pool';
+import { DEFAULT_LIMITS } from '../../imaging';
+import { dataPaths, resolveDataDir } from '../../service/data-dir';
+import { defaultWorkerEntry } from '../../worker/entry';
+import { outputLedgerPath, removeOutputLedger } from '../../worker/output-ledger';
+
+const HELP = `Usage: studio worker --queue redis://user:password@host:port [options]
+
+A farm worker: takes jobs from the farm's queue (filled by 'studio serve|watch|enhance --queue')
+and runs them in the studio's engine process on this machine. Photos and outputs live on shared
+storage; see docs/farm.md.
+
+Options:
+${QUEUE_HELP}
+  --concurrency N     jobs at once on this machine (default 1)
+  --path-map FROM=TO  the coordinator's folder FROM is mounted here at TO (repeatable)
+  --shared-dir DIR    a folder on the shared storage every worker mounts at the same place
+                      (after --path-map): jobs' output ledgers, so a job taken over from a
+                      killed worker removes what that one wrote (default: the data folder)
+  --cache-dir DIR     per-image model cache (put it on the shared storage to share trained
+                      ZSSR models between machines; default: the data folder's cache)
+  --name NAME         shown in the studio's job cards and Workers list (default: host name#pid)
+  --lock-ms MS        a killed worker's job goes to another worker after this long (default 30000)
+  --data-dir DIR      studio data folder (default: STUDIO_DATA_DIR, else the user-data folder)`;
+
+export const command: Command = {
+  summary: 'take jobs from a farm queue (Redis) and run them on this machine',
+  help: HELP,
+  async run(rawArgv) {
+    const { argv, queue } = takeQueue(rawArgv);
+    const { values, positionals } = parseCommandLine(
+      argv,
+      {
+        concurrency: { type: 'string' },
+        'path-map': { type: 'string', multiple: true },
+        'shared-dir': { type: 'string' },
+        'cache-dir': { type: 'string' },
+        name: { type: 'string' },
+        'lock-ms': { type: 'string' },
+      },
+      HELP,
+    );
+    if (positionals.length) throw usageError(`unexpected argument '${positionals[0]}'`, HELP);
+    if (!queue || queue.kind !== 'redis') throw usageError('--queue redis://… is required', HELP);
+    const concurrency = parseNumber('concurrency', values.concurrency, { min: 1, max: 64, integer: true }, HELP) ?? 1;
+    const lockMs = parseNumber('lock-ms', values['lock-ms'], { min: 1000, max: 3_600_000, integer: true }, HELP);
+    const pathMaps = (values['path-map'] ?? []).map((m) => {
+      try {
+        return parsePathMap(m);
+      } catch (err) {
+        throw usageError((err as Error).message, HELP);
+      }
+    });
+    const paths = dataPaths(resolveDataDir());
+    const shared = values['shared-dir'] ? path.resolve(values['shared-dir']) : paths.dataDir;
+    const cacheDir = values['cache-dir'] ? path.resolve(values['cache-dir']) : paths.cache;
+
+    const pool = new WorkerPool({
+      createHost: () => new ProcessWorkerHost(childProcessSpawner({ entry: defaultWorkerEntry() })),
+      size: concurrency,
+      runOptions: (job) => ({
+        outputsDir: job.request.output?.dir ?? path.dirname(job.request.input),
+        cacheDir,
+        dataDir: shared,
+        presetsDir: paths.presets,
+        limits: { ...DEFAULT_LIMITS },
+        attempt: Math.max(1, job.attempts ?? 1),
+        job: stableJobOptions(job),
+      }),
+    });
+    const farm = await startFarmWorker({
+      setting: queue,
+      runner: pool,
+      concurrency,
+      pathMaps,
+      ...(values.name ? { name: values.name } : { name: `${os.hostname()}#${process.pid}` }),
+      ...(lockMs ? { lockMs } : {}),
+      onCompleted: (id) => removeOutputLedger(shared, id),
+    });
+    await sweepLedgers(shared, farm.isFinished);
+    console.log(`studio worker ${farm.name}: ready`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await farm.close();
+    await pool.dispose();
+    return 0;
+  },
+};
+
+/**
+ * A worker killed after its job was recorded done but before it removed the job's output ledger
+ * leaves the ledger behind: the next start removes those (never one of a job still open).
+ */
+async function sweepLedgers(shared: string, isFinished: (jobId: string) => Promise<boolean>): Promise<void> {
+  const dir = path.dirname(outputLedgerPath(shared, 'x'));
+  const names = await fs.readdir(dir).catch(() => [] as string[]);
+  for (const n of names) {
+    if (!n.endsWith('.jsonl')) continue;
+    const id = n.slice(0, -'.jsonl'.length);
+    if (outputLedgerPath(shared, id) === path.join(dir, n) && (await isFinished(id))) await removeOutputLedger(shared, id);
+  }
+}
