@@ -128,7 +128,7 @@ describe('kernel estimation', () => {
 });
 
 describe('blind zssr', () => {
-  it('on a noisy JPEG whose blur has negative lobes, scores at least bicubic (issue 19)', async () => {
+  it('on a noisy JPEG whose blur has negative lobes, scores at least bicubic', async () => {
     const hr = deadLeaves(192, 192, 4);
     const lr = await noisyJpeg(degrade(hr, lobedKernel(), 2), 2 / 255, 5);
     const bic = srMetrics(hr, imresize(lr, { width: 192, height: 192 }), 2);
