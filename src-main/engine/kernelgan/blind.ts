@@ -10,14 +10,12 @@ import { toMatrix, type Kernel } from './post';
 
 /**
  * Blind ZSSR: the photo's blur kernel is estimated from the photo (KernelGAN), then ZSSR trains
- * with that kernel and the "Real photo" setting (the reference's configuration for real images:
- * noise in the sons, no back-projection, no ensemble). The x2 estimate is kept in the per-image
- * cache, so running the photo again (at x2 or x4, any preset) does not estimate again.
+ * with that kernel and the "Real photo" setting (ZSSR's REAL_PHOTO: noise in the sons, no
+ * back-projection, no ensemble). The x2 estimate is kept in the per-image cache, so running the
+ * photo again (at x2 or x4, any preset) does not estimate again.
  */
 export const BLIND_ZSSR_DEFAULTS: ZssrConfig = {
-  noise_std: 0.0125,
-  back_projection: false,
-  ensemble: false,
+  real_photo: true,
   // One step at the requested scale: the kernel is the one for that factor.
   scale_times: 1,
 };

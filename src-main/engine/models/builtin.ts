@@ -36,7 +36,7 @@ export const REALESRGAN: readonly Builtin[] = [
     id: 'realesrgan',
     file: 'realesrgan-x4plus',
     label: 'Real-ESRGAN',
-    description: `Real-ESRGAN x4plus (RRDBNet, 23 blocks, 16.7 M parameters), trained on synthetic real-world damage (blur, noise, JPEG): the most detail on real photos; it invents texture. ${OTHER_SCALES}`,
+    description: `Real-ESRGAN x4plus (RRDBNet, 23 blocks, 16.7 M parameters), trained on synthetic real-world damage (blur, noise, JPEG): the most detail on real photos; it invents texture. Pick it when a crisp look matters more than faithfulness (skin, foliage, fabric, noisy or compressed photos). ${OTHER_SCALES}`,
     speed: 'slow: the heaviest net here (about 80x the work of Real-ESRGAN fast per pixel)',
     bytesPerPixel: 12_000,
   },

@@ -24,6 +24,7 @@ import { analyticX4, centreByWholePixels } from '../../../../src-main/engine/ker
 import { getUpscaler } from '../../../../src-main/engine/registry';
 import { Rng } from '../../../../src-main/engine/train/rng';
 import type { EngineEvent } from '../../../../src-main/engine/upscaler';
+import { REAL_PHOTO, resolveConfig } from '../../../../src-main/engine/zssr';
 import { isotropic, kernelResampler } from '../../../../src-main/engine/zssr/resample';
 import { srMetrics } from '../../../../src-main/metrics';
 import { deadLeaves } from './fixtures';
@@ -127,7 +128,7 @@ describe('kernel estimation', () => {
 });
 
 describe('blind zssr', () => {
-  it('on a noisy JPEG whose blur has negative lobes, scores at least bicubic (issue 19)', async () => {
+  it('on a noisy JPEG whose blur has negative lobes, scores at least bicubic', async () => {
     const hr = deadLeaves(192, 192, 4);
     const lr = await noisyJpeg(degrade(hr, lobedKernel(), 2), 2 / 255, 5);
     const bic = srMetrics(hr, imresize(lr, { width: 192, height: 192 }), 2);
@@ -166,6 +167,14 @@ describe('blind zssr', () => {
     await expect(getUpscaler('zssr').upscale(img, { scale: 3, zssr: { blind: true } })).rejects.toMatchObject({ code: 'E_CONFIG_INVALID', message: expect.stringMatching(/x2 and x4/) });
     expect(() => blindZssrConfig(2, { kernel_path: '/k.json' })).toThrow(/not both/);
     expect(() => blindZssrConfig(4, { scale_times: 2 })).toThrow(/one x4 step/);
-    expect(blindZssrConfig(2, { blind: true, noise_std: 0.02 })).toEqual({ noise_std: 0.02, back_projection: false, ensemble: false, scale_times: 1 });
+    expect(blindZssrConfig(2, { blind: true, noise_std: 0.02 })).toEqual({ noise_std: 0.02, real_photo: true, scale_times: 1 });
+    // The Real photo values are ZSSR's own (one definition), with the estimated kernel or without.
+    const k = toMatrix(gaussianKernel(11, 2, 1, 0.3));
+    for (const scale of [2, 4]) {
+      const blind = resolveConfig(scale, 'balanced', blindZssrConfig(scale), { kernel: k });
+      expect(blind).toMatchObject({ real_photo: true, noise_std: REAL_PHOTO.noise_std, ensemble: REAL_PHOTO.ensemble });
+      expect(blind.stages.map((s) => s.bpIters)).toEqual([REAL_PHOTO.back_projection_iters]);
+      expect(blind.augment).toMatchObject({ scale_diff_sigma: REAL_PHOTO.augment_scale_diff_sigma, shear_sigma: REAL_PHOTO.augment_shear_sigma });
+    }
   });
 });

@@ -21,6 +21,12 @@ describe('resolveConfig', () => {
     expect(PRESETS.draft.num_epochs).toBeLessThan(PRESETS.balanced.num_epochs);
     expect(PRESETS.balanced.num_epochs).toBeLessThan(PRESETS.max.num_epochs);
     expect(resolveConfig(4, 'draft').stages).toHaveLength(1);
+    // Balanced: x2 in one step; beyond it, x2 steps each from the last result.
+    expect(scales(resolveConfig(2, 'balanced'))).toEqual([[2, 2]]);
+    const b4 = resolveConfig(4, 'balanced');
+    expect(scales(b4)).toEqual([[2, 2], [4, 4]]);
+    expect(b4.stages[1]).toMatchObject({ base: 0, factor: { y: 2, x: 2 } });
+    expect(resolveConfig(8, 'balanced').stages).toHaveLength(3);
   });
 
   it('accepts the document config.json keys and derives the other gradual parameter', () => {

@@ -50,7 +50,7 @@ describe('ZSSR quality', () => {
     expect(real).toBeGreaterThan(psnr(hr, bicubic(lr, 64, 64)) + 1);
   });
 
-  it('with a negative-lobed kernel on a noisy JPEG every preset scores at least bicubic (issue 19)', async () => {
+  it('with a negative-lobed kernel on a noisy JPEG every preset scores at least bicubic', async () => {
     const K = lobedKernel();
     expect(Math.min(...K.flat())).toBeLessThan(-0.005);
     const hr = shapesPhoto(64, 64, 0.08);
