@@ -54,6 +54,8 @@ export interface ExportOptions {
   log?: PlacementLog;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
+  /** Replace files of the same name (never the original) instead of taking the next free name. */
+  replace?: boolean;
   /** Something was delivered with less than asked (e.g. TIFF EXIF could not be written). */
   onWarning?: (message: string) => void;
 }
@@ -154,7 +156,7 @@ export async function exportWithPreset(src: ExportSource, presetIn: Preset, opts
         dir: path.join(opts.outRoot, renderSubfolder(out.naming.subfolder, ctx)),
         base: renderFileBase(out.naming.template, ctx),
         ext: EXTENSION[out.format.format],
-        collision: out.naming.collision,
+        collision: opts.replace ? 'replace' : out.naming.collision,
         protect,
         log: opts.log,
       };

@@ -5,3 +5,5 @@ export { createPresetsApi, describeOutput, summarize, type PresetsApi, type Pres
 export { parsePreset, migratePreset, slugify } from './validate';
 export { renderFileBase, renderSubfolder, type NamingContext } from './naming';
 export { targetSize, printPixels } from '../imaging/render/sizing';
+export { outputFileName, sameFamilyFormat, scaleLabel } from './output-name';
+export { sameAsSourcePreset, SAME_AS_SOURCE_ID } from './same-as-source';

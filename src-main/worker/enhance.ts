@@ -13,7 +13,7 @@ import type { WorkerJobEvent, WorkerJobResult, WorkerRunOptions } from '../jobs/
 import { createPresetStore, exportWithPreset, processingSettings, type PresetEntry } from '../presets';
 import { placeNewBuffer } from '../presets/place';
 import { cameraHints } from './hints';
-import { outputFileName, sameFamilyFormat } from './naming';
+import { outputFileName, sameFamilyFormat } from '../presets/output-name';
 import { OutputLedger, outputLedgerPath, undoEarlierAttempt } from './output-ledger';
 import { ProgressReporter } from './progress';
 import { resizeFileToBytes } from './stream-resize';
@@ -249,7 +249,7 @@ async function placeMainOutput(wanted: string, bytes: Buffer, o: { input: string
   }
   const ext = path.extname(wanted);
   const file = await placeNewBuffer(
-    { dir: path.dirname(wanted), base: path.basename(wanted, ext), ext, separator: '-', collision: 'suffix', protect: [o.input], log: o.ledger },
+    { dir: path.dirname(wanted), base: path.basename(wanted, ext), ext, collision: 'suffix', protect: [o.input], log: o.ledger },
     bytes,
   );
   if (!file) throw new StudioError('E_WOULD_OVERWRITE', `no free file name near ${wanted}`);

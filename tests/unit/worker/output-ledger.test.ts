@@ -46,7 +46,7 @@ describe('output ledger', () => {
 
     // The redo writes the same names again, not `-2` / `_2` copies.
     const redo = new OutputLedger(ledgerFile, [input]);
-    expect(await placeNewBuffer({ ...o('photo_x2'), separator: '-', log: redo }, 'main')).toBe(a);
+    expect(await placeNewBuffer({ ...o('photo_x2'), log: redo }, 'main')).toBe(a);
     await redo.discard();
     await expect(fs.access(ledgerFile)).rejects.toThrow();
     expect(await undoEarlierAttempt(ledgerFile, [input])).toEqual([]);
