@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -50,6 +50,7 @@ describe.skipIf(!canRun)('exporting a result in the browser', () => {
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), 'loupe-export-'));
     deliver = path.join(root, 'deliver');
+    await mkdir(deliver);
     const charlie = await makePhoto(path.join(root, 'in', 'charlie.jpg'), 550, 366, 'jpeg', 'day');
     // A 16-bit PNG original: its result, and what is exported from it, stay 16-bit.
     const harbour = path.join(root, 'in', 'harbour.png');
@@ -59,7 +60,7 @@ describe.skipIf(!canRun)('exporting a result in the browser', () => {
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     await page.goto(studio.url);
     await page.setInputFiles('[data-testid=file-input]', [charlie, harbour]);
-    await expect.poll(() => page.locator('[data-testid=thumb]').count(), { timeout: 20_000 }).toBe(2);
+    await page.locator('[data-testid=thumb]').nth(1).waitFor({ timeout: 20_000 });
   });
 
   afterAll(async () => {
