@@ -109,7 +109,7 @@ export async function canvasToJpeg(canvas: HTMLCanvasElement): Promise<Blob> {
  * The page's print resolution in the JPEG's JFIF header (a canvas writes none, and the sheet
  * would print at 72 dpi, four times too big): the JFIF segment's density set, or one added.
  */
-export function withJpegDpi(jpeg: Uint8Array, dpi: number): Uint8Array {
+export function withJpegDpi(jpeg: Uint8Array, dpi: number): Uint8Array<ArrayBuffer> {
   const jfif = jpeg[2] === 0xff && jpeg[3] === 0xe0 && String.fromCharCode(...jpeg.subarray(6, 11)) === 'JFIF\0';
   const density = [1, dpi >> 8, dpi & 255, dpi >> 8, dpi & 255]; // units: dots per inch; X; Y
   if (jfif) {
