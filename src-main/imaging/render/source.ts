@@ -28,22 +28,17 @@ function once<K, V>(make: (k: K) => Promise<V>): (k: K) => Promise<V> {
   };
 }
 
+function renderSource(size: { width: number; height: number; colour: 1 | 3 }, meta: Carried, carrier: RenderSource['carrier']): RenderSource {
+  const { bitDepth, icc, exif, xmp, density } = meta;
+  return { ...size, bitDepth, icc, exif, xmp, density, carrier: once(carrier) };
+}
+
 /** Float pixels (upright, in the colour space `meta.icc` describes) as a render source. */
 export function floatRenderSource(rgb: FloatImage, alpha: FloatImage | undefined, meta: Carried): RenderSource {
-  return {
-    width: rgb.width,
-    height: rgb.height,
-    colour: rgb.channels,
-    bitDepth: meta.bitDepth,
-    icc: meta.icc,
-    exif: meta.exif,
-    xmp: meta.xmp,
-    density: meta.density,
-    carrier: once(async (kind) => {
-      const r = toRaster16(rgb, alpha, kind === 'rgb');
-      return carrierPng(r.data, r.width, r.height, channelsOf(r), { icc: await profileFor(meta.icc, r.colour) });
-    }),
-  };
+  return renderSource({ width: rgb.width, height: rgb.height, colour: rgb.channels }, meta, async (kind) => {
+    const r = toRaster16(rgb, alpha, kind === 'rgb');
+    return carrierPng(r.data, r.width, r.height, channelsOf(r), { icc: await profileFor(meta.icc, r.colour) });
+  });
 }
 
 /**
@@ -54,26 +49,16 @@ export function floatRenderSource(rgb: FloatImage, alpha: FloatImage | undefined
 export async function fileRenderSource(file: string): Promise<{ source: RenderSource; meta: ImageMeta }> {
   const meta = await probeImage(file);
   const colour = meta.channels;
-  const source: RenderSource = {
-    width: meta.width,
-    height: meta.height,
-    colour,
-    bitDepth: meta.bitDepth,
-    icc: meta.icc,
-    exif: meta.exif,
-    xmp: meta.xmp,
-    density: meta.density,
-    carrier: once(async (kind) => {
-      const out: 1 | 3 = kind === 'rgb' ? 3 : colour;
-      // Pass A reads its input with the embedded profile ignored, so the file is as good as a carrier.
-      if (out === colour) return file;
-      const icc = await profileFor(meta.icc, out);
-      const { data, info } = await sharp(file, { ignoreIcc: true, limitInputPixels: false })
-        .toColourspace(sampleSpace(true, out === 1))
-        .raw({ depth: 'ushort' })
-        .toBuffer({ resolveWithObject: true });
-      return carrierPng(new Uint16Array(data.buffer, data.byteOffset, data.length / 2), info.width, info.height, info.channels, { icc });
-    }),
-  };
+  const source = renderSource({ width: meta.width, height: meta.height, colour }, meta, async (kind) => {
+    const out: 1 | 3 = kind === 'rgb' ? 3 : colour;
+    // Pass A reads its input with the embedded profile ignored, so the file is as good as a carrier.
+    if (out === colour) return file;
+    const icc = await profileFor(meta.icc, out);
+    const { data, info } = await sharp(file, { ignoreIcc: true, limitInputPixels: false })
+      .toColourspace(sampleSpace(true, out === 1))
+      .raw({ depth: 'ushort' })
+      .toBuffer({ resolveWithObject: true });
+    return carrierPng(new Uint16Array(data.buffer, data.byteOffset, data.length / 2), info.width, info.height, info.channels, { icc });
+  });
   return { source, meta };
 }
