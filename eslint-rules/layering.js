@@ -30,7 +30,7 @@ export const LAYERS = {
  * scopes. `files` lists single files allowed besides, each with the reason.
  */
 export const PACKAGES = {
-  sharp: { layers: ['imaging'], files: { 'src-main/engine/train/curve.ts': 'rasterises the training curve SVG; to be passed in by the caller' } },
+  sharp: { layers: ['imaging'] },
   chokidar: { layers: ['watch'] },
   '@tensorflow/': { layers: ['engine'] },
   electron: { layers: ['app', 'ipc', 'preload'] },

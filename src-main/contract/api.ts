@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { method, type ApiOf } from './define';
-import { BackendName, BackendPreference, EnhanceRequest, MethodId, OutputFormat } from './enhance';
+import { BackendName, BackendPreference, EnhanceRequest, MethodId, OutputFormat, OutputOptions } from './enhance';
 import { JobInfo } from './jobs';
 import { FilePath, fsPath } from './paths';
 import { watchApi } from './watch';
@@ -147,8 +147,23 @@ export const libraryApi = {
   'library.remove': method(z.tuple([id]), z.boolean()),
 };
 
+/**
+ * Deliver a finished job's result: rendered from its output file (its pixels, its bit depth),
+ * without running the method again and without a new job. With export presets each writes its
+ * deliverables under `output.dir`; without, one file in `output`'s format (default: the result's).
+ */
+export const ResultExport = z
+  .object({
+    jobId: z.string().min(1).max(200),
+    presets: z.array(z.string().min(1).max(200)).max(16).optional(),
+    output: OutputOptions.optional(),
+  })
+  .strict();
+export type ResultExport = z.infer<typeof ResultExport>;
+
 export const jobsApi = {
   'jobs.enqueue': method(z.tuple([EnhanceRequest]), JobInfo),
+  'jobs.export': method(z.tuple([ResultExport]), z.object({ files: z.array(z.string()) })),
   'jobs.list': method(none, z.array(JobInfo)),
   'jobs.get': method(z.tuple([id]), JobInfo),
   'jobs.cancel': method(z.tuple([id]), JobInfo),

@@ -238,7 +238,7 @@ export const PresetSummary = z.object({
   client: z.string().optional(),
   description: z.string().optional(),
   builtin: z.boolean(),
-  /** One short line per output, e.g. 'JPEG q85, long edge 2048 px, sRGB'. */
+  /** One short line per output, e.g. 'JPEG q85, long edge at most 2048 px, sRGB'. */
   outputs: z.array(z.string()),
 });
 export type PresetSummary = z.infer<typeof PresetSummary>;

@@ -8,3 +8,4 @@ export { cropToPng, renderPreview, type PreviewOptions } from './preview';
 export { sniffFormat, type SniffedFormat } from './sniff';
 export { loadKernelFile, normaliseKernel, parseKernelText, MAX_KERNEL_SIDE } from './kernel-file';
 export type { CarriedMeta, DecodedImage, EncodeFormat, EncodeOptions, ImageLimits, ImageMeta, ImageSource, InputFormat } from './types';
+export { svgToPng } from './svg';

@@ -31,10 +31,11 @@ function sizeLabel(s: SizeSpec): string {
   switch (s.mode) {
     case 'keep':
       return 'full size';
+    // Without `enlarge` a smaller image is delivered at its own size: the label says so.
     case 'longEdge':
-      return `long edge ${s.px} px`;
+      return `long edge ${s.enlarge ? '' : 'at most '}${s.px} px`;
     case 'fit':
-      return `fit ${s.width}x${s.height} px`;
+      return `fit ${s.enlarge ? '' : 'at most '}${s.width}x${s.height} px`;
     case 'percent':
       return `${s.percent}%`;
     case 'print': {
@@ -44,7 +45,7 @@ function sizeLabel(s: SizeSpec): string {
   }
 }
 
-/** 'JPEG q85, long edge 2048 px, sRGB' */
+/** 'JPEG q85, long edge at most 2048 px, sRGB' */
 export function describeOutput(o: PresetOutput): string {
   if (o.kind === 'sidecar') return `provenance sidecar (${[o.json ? 'JSON' : '', o.xmp ? 'XMP' : ''].filter(Boolean).join(' + ')})`;
   const img: ImageOutput = o;

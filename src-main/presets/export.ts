@@ -3,18 +3,18 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { CLASSICAL_METHODS } from '../contract/enhance';
+import { CLASSICAL_METHODS, type EnhanceRequest } from '../contract/enhance';
 import { StudioError } from '../contract/errors';
 import type { FloatImage } from '../contract/image';
 import type { ImageOutput, Preset, SidecarOutput } from '../contract/presets';
 import type { ImageMeta } from '../imaging';
-import { COLOUR_LABEL, profileBytes } from '../imaging/render/colour';
-import { iccColourSpace, iccDescription } from '../metadata/icc';
+import { COLOUR_LABEL } from '../imaging/render/colour';
+import { iccDescription } from '../metadata/icc';
 import { exifFromTiff } from '../metadata/exif';
 import { renderFileBase, renderSubfolder, type NamingContext } from './naming';
 import { writeNewFileDurable } from '../base/durable';
 import { placeNewBuffer, placeNewFile, wouldSkip, type PlacementLog, type PlaceOptions } from './place';
-import { carrierPng, channelsOf, toRaster16 } from '../imaging/render/raster';
+import { floatRenderSource } from '../imaging/render/source';
 import { EXTENSION, outputBitDepth, renderOutput, type RenderSource } from '../imaging/render/deliverable';
 import { provenanceJson, provenanceXmp, type Provenance, type ProvenanceOutput } from './sidecar';
 import { targetSize } from '../imaging/render/sizing';
@@ -23,11 +23,11 @@ import { parsePreset } from './validate';
 
 export type ExportMeta = Pick<ImageMeta, 'format' | 'bitDepth'> & Partial<Pick<ImageMeta, 'width' | 'height' | 'icc' | 'exif' | 'xmp' | 'density'>>;
 
-export interface ExportSource {
-  /** The enhanced image (upright, in the original's colour space). */
-  rgb: FloatImage;
-  alpha?: FloatImage;
-  /** The original's metadata (decodeImage's meta). */
+/** The enhanced image: float pixels (upright, in the original's colour space), or a render source such as a job's result file. */
+type EnhancedPixels = { rgb: FloatImage; alpha?: FloatImage } | { render: RenderSource };
+
+export type ExportSource = EnhancedPixels & {
+  /** The original's metadata (decodeImage's meta); its EXIF is preferred to the render source's. */
   meta: ExportMeta;
   sourcePath: string;
   /** sha256 of the original file; computed when missing. */
@@ -36,7 +36,7 @@ export interface ExportSource {
   scale: number;
   backend?: string;
   settings?: Record<string, unknown>;
-}
+};
 
 export interface ExportOptions {
   /** Folder the naming templates are relative to. */
@@ -54,6 +54,8 @@ export interface ExportOptions {
   log?: PlacementLog;
   signal?: AbortSignal;
   onProgress?: (done: number, total: number) => void;
+  /** Replace files of the same name (never the original) instead of taking the next free name. */
+  replace?: boolean;
   /** Something was delivered with less than asked (e.g. TIFF EXIF could not be written). */
   onWarning?: (message: string) => void;
 }
@@ -74,6 +76,15 @@ export function isAiMethod(method: string): boolean {
   return !(CLASSICAL_METHODS as readonly string[]).includes(method);
 }
 
+/**
+ * The settings that shaped a result, for its provenance: an interpolation has none (the quality
+ * preset and the ZSSR keys a request carries by default do nothing to it).
+ */
+export function processingSettings(req: Pick<EnhanceRequest, 'method' | 'preset' | 'zssr' | 'detail'>): Record<string, unknown> {
+  if (!isAiMethod(req.method)) return {};
+  return { ...(req.preset ? { preset: req.preset } : {}), ...(req.zssr ? { zssr: req.zssr } : {}), ...(req.detail !== undefined ? { detail: req.detail } : {}) };
+}
+
 /** EXIF of the original: from decodeImage, or read from a TIFF original directly. */
 async function sourceExif(src: ExportSource): Promise<Buffer | undefined> {
   if (src.meta.exif?.length) return src.meta.exif;
@@ -85,36 +96,10 @@ async function sourceExif(src: ExportSource): Promise<Buffer | undefined> {
   }
 }
 
-function renderSource(src: ExportSource, exif: Buffer | undefined): RenderSource {
-  const { rgb, alpha, meta } = src;
-  const cache = new Map<'rgb' | 'native', Promise<Buffer>>();
-  const carrier = (kind: 'rgb' | 'native') => {
-    let p = cache.get(kind);
-    if (!p) {
-      p = (async () => {
-        const rgbOut = kind === 'rgb';
-        const r = toRaster16(rgb, alpha, rgbOut);
-        // The profile the pixels are in: the original's when it fits, else sRGB (the
-        // convention for untagged images) for colour, none for grey.
-        const want = r.colour === 3 ? 'RGB ' : 'GRAY';
-        const icc = meta.icc && iccColourSpace(meta.icc) === want ? meta.icc : r.colour === 3 ? await profileBytes('srgb') : undefined;
-        return carrierPng(r.data, r.width, r.height, channelsOf(r), { icc });
-      })();
-      cache.set(kind, p);
-    }
-    return p;
-  };
-  return {
-    width: rgb.width,
-    height: rgb.height,
-    colour: rgb.channels,
-    bitDepth: meta.bitDepth,
-    icc: meta.icc,
-    exif,
-    xmp: meta.xmp,
-    density: meta.density,
-    carrier,
-  };
+async function renderSource(src: ExportSource): Promise<RenderSource> {
+  const exif = await sourceExif(src);
+  if ('render' in src) return { ...src.render, ...(exif ? { exif } : {}) };
+  return floatRenderSource(src.rgb, src.alpha, { ...src.meta, exif });
 }
 
 function describeMetadata(o: ImageOutput): string {
@@ -135,7 +120,7 @@ export async function exportWithPreset(src: ExportSource, presetIn: Preset, opts
   const preset = parsePreset(presetIn);
   const date = opts.date ?? new Date();
   const seq = opts.seq ?? 1;
-  const rs = renderSource(src, await sourceExif(src));
+  const rs = await renderSource(src);
   const name = path.basename(src.sourcePath, path.extname(src.sourcePath));
   const protect = [src.sourcePath];
   const images = preset.outputs.filter((o): o is ImageOutput => o.kind === 'image');
@@ -171,7 +156,7 @@ export async function exportWithPreset(src: ExportSource, presetIn: Preset, opts
         dir: path.join(opts.outRoot, renderSubfolder(out.naming.subfolder, ctx)),
         base: renderFileBase(out.naming.template, ctx),
         ext: EXTENSION[out.format.format],
-        collision: out.naming.collision,
+        collision: opts.replace ? 'replace' : out.naming.collision,
         protect,
         log: opts.log,
       };

@@ -9,6 +9,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { writeNewFileDurable } from '../base/durable';
 import { isSameFile } from '../base/paths';
+import { StudioError } from '../contract/errors';
 
 function tempBeside(dir: string, base: string, ext: string): string {
   // Keep the real extension last: ExifTool decides the file type from it.
@@ -26,11 +27,13 @@ export interface PlaceOptions {
   base: string;
   /** With the dot, e.g. '.jpg'. */
   ext: string;
-  collision: 'suffix' | 'skip';
+  /**
+   * A taken name: the next free one (`photo-2`, `photo-3`: one rule for every file the studio
+   * writes), nothing written, or (`replace`) the file replaced (never a protected one).
+   */
+  collision: 'suffix' | 'skip' | 'replace';
   /** Paths that must never be written (the original photo). */
   protect: string[];
-  /** Between the base name and the number of a taken name: '_' (default) gives `photo_2`. */
-  separator?: string;
   /** Told before a temporary file is made and before it is linked to a final name. */
   log?: PlacementLog;
 }
@@ -53,7 +56,7 @@ async function isProtected(o: PlaceOptions, target: string): Promise<boolean> {
 }
 
 function candidate(o: PlaceOptions, k: number): string {
-  return path.join(o.dir, `${o.base}${k > 1 ? `${o.separator ?? '_'}${k}` : ''}${o.ext}`);
+  return path.join(o.dir, `${o.base}${k > 1 ? `-${k}` : ''}${o.ext}`);
 }
 
 /** Would this output be skipped (collision 'skip' and the name taken)? Checked before costly work. */
@@ -73,6 +76,13 @@ export async function placeNewFile(o: PlaceOptions, fill: (tempPath: string) => 
   try {
     await o.log?.temp(tmp);
     await fill(tmp);
+    if (o.collision === 'replace') {
+      const target = candidate(o, 1);
+      if (await isProtected(o, target)) throw new StudioError('E_WOULD_OVERWRITE', `${path.basename(target)} is the original photo; it is never replaced`);
+      await o.log?.linking(tmp, target);
+      await fs.rename(tmp, target);
+      return target;
+    }
     for (let k = 1; k < 10_000; k++) {
       const target = candidate(o, k);
       // A name seen taken is passed over before the (durable) log entry; link() still has the

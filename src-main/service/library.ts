@@ -132,9 +132,11 @@ export class Library {
     const ext = path.extname(clean).toLowerCase();
     const stem = path.basename(clean, path.extname(clean));
     // The stored name's extension follows the content, so a mislabelled upload stays readable.
-    const fileName = `${id}-${stem}${imageTypeOf(ext)?.format === meta.format ? ext : imageTypeByFormat(meta.format).extensions[0]}`;
-    const file = path.join(this.deps.folder, fileName);
-    await fs.mkdir(this.deps.folder, { recursive: true });
+    // Each upload has a folder named by its id, so the file keeps the photo's own name: outputs
+    // and deliverables are named after it (`charlie_web.jpg`), never after an internal id.
+    const fileName = `${stem}${imageTypeOf(ext)?.format === meta.format ? ext : imageTypeByFormat(meta.format).extensions[0]}`;
+    const file = path.join(this.deps.folder, id, fileName);
+    await fs.mkdir(path.dirname(file), { recursive: true });
     await writeFileAtomic(file, buf);
     const item = itemOf(id, clean, file, meta);
     await this.commit((items) => items.push(item));
@@ -146,7 +148,12 @@ export class Library {
     const item = this.byId.get(id);
     if (!item) return false;
     await this.commit((items) => items.splice(items.findIndex((x) => x.id === id), 1));
-    if (isInside(item.path, this.deps.folder)) await fs.rm(item.path, { force: true });
+    if (isInside(item.path, this.deps.folder)) {
+      await fs.rm(item.path, { force: true });
+      // An upload's own folder goes with it (older uploads lie in the library folder itself).
+      const own = path.dirname(item.path);
+      if (path.basename(own) === id && isInside(own, this.deps.folder)) await fs.rm(own, { recursive: true, force: true });
+    }
     return true;
   }
 

@@ -17,6 +17,7 @@ import { createAppApi } from './app-info';
 import { dataPaths, resolveDataDir, type DataPaths } from './data-dir';
 import { EventBus } from './event-bus';
 import { createJobsApi } from './jobs-api';
+import { createResultExportApi } from './result-export';
 import { createModelsApi } from './models-api';
 import { createLibraryApi, Library } from './library';
 import { createSettingsApi, defaultSettings, SettingsStore } from './settings';
@@ -187,6 +188,7 @@ export async function createStudioService(opts: StudioServiceOptions = {}): Prom
     ...createSettingsApi(deps),
     ...createLibraryApi(deps),
     ...createJobsApi(deps),
+    ...createResultExportApi({ queue, settings, presets: presetStore }),
     ...createModelsApi(deps),
     ...watches.api,
     ...createPresetsApi({ ...deps, store: presetStore }),

@@ -7,12 +7,13 @@ import { classicalKernel } from '../engine/classical';
 import { blendDetail, hallucinationMap } from '../engine/detail';
 import { getUpscaler } from '../engine/registry';
 import type { ModelStore, UpscaleContext, Upscaler } from '../engine/upscaler';
-import { admitImage, decodeImage, encodeImage, encodeSamples, loadKernelFile, outputDepth, writeOutput, type ImageMeta } from '../imaging';
+import { admitImage, decodeImage, encodeImage, encodeSamples, loadKernelFile, outputDepth, writeOutput } from '../imaging';
+import { fileRenderSource } from '../imaging/render/source';
 import type { WorkerJobEvent, WorkerJobResult, WorkerRunOptions } from '../jobs/worker-protocol';
-import { createPresetStore, exportWithPreset, type PresetEntry } from '../presets';
+import { createPresetStore, exportWithPreset, processingSettings, type PresetEntry } from '../presets';
 import { placeNewBuffer } from '../presets/place';
 import { cameraHints } from './hints';
-import { outputFileName, sameFamilyFormat } from './naming';
+import { outputFileName, sameFamilyFormat } from '../presets/output-name';
 import { OutputLedger, outputLedgerPath, undoEarlierAttempt } from './output-ledger';
 import { ProgressReporter } from './progress';
 import { resizeFileToBytes } from './stream-resize';
@@ -52,11 +53,11 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
   const wanted = path.join(dir, outputFileName(input, req.method, req.scale, format));
   const overwrite = req.output?.overwrite ?? false;
 
-  // Classical methods go from file to encoded bytes without float images when nothing else
-  // needs the pixels; everything else upscales in memory.
+  // Classical methods go from file to encoded bytes without float images; everything else
+  // upscales in memory. Deliverables are rendered from the written output, not from pixels kept.
   const kernel = classicalKernel(req.method);
   const made: Made =
-    kernel && !presets.length && !head.hasAlpha
+    kernel && !head.hasAlpha
       ? await resizeFileToBytes(input, kernel, req, format, {
           limits,
           signal,
@@ -65,7 +66,7 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
           onEncoding: () => progress.progress('encode', 0, 1),
           onWarning: (message) => ctx.emit({ type: 'info', message, notice: true }),
         })
-      : await upscaleInMemory(req, ctx, { upscaler, input, format, progress, keepPixels: presets.length > 0 });
+      : await upscaleInMemory(req, ctx, { upscaler, input, format, progress });
   throwIfCancelled(signal);
   // Names in deliverables come from the job, not the clock: every attempt gives the same ones.
   const naming = options.job ? { date: new Date(options.job.createdAt), seq: options.job.seq ?? 1 } : {};
@@ -84,19 +85,22 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
       ctx.emit({ type: 'output', files: [mapFile] });
     }
 
-    // Deliverables of the export presets, from the same pixels.
+    // Deliverables of the export presets, rendered from the output just written (as an export
+    // of the result later is): one path, and no full-size pixels held while they are made.
+    const rendered = presets.length ? (await fileRenderSource(file)).source : undefined;
     for (const [i, entry] of presets.entries()) {
       throwIfCancelled(signal);
       progress.progress('export', i, presets.length);
-      if (!made.pixels) throw new StudioError('E_INTERNAL', 'export presets need the enhanced pixels'); // never: presets keep them
+      if (!rendered) break;
       const files = await exportWithPreset(
         {
-          ...made.pixels,
+          render: rendered,
+          meta: head,
           sourcePath: input,
           method: req.method,
           scale: req.scale,
           ...(made.backend ? { backend: made.backend } : {}),
-          settings: { ...(req.preset ? { preset: req.preset } : {}), ...(req.zssr ? { zssr: req.zssr } : {}), ...(req.detail !== undefined ? { detail: req.detail } : {}) },
+          settings: processingSettings(req),
         },
         entry.preset,
         {
@@ -127,25 +131,24 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
   };
 }
 
-/** The main output's bytes, and what export presets need when the job has any. */
+/** The main output's bytes and what the method reported. */
 interface Made {
   bytes: Buffer;
   /** The hallucination map (PNG at the photo's size), when asked for. */
   map?: Buffer;
-  pixels?: { rgb: FloatImage; alpha?: FloatImage; meta: ImageMeta };
   backend?: BackendName;
   cacheHit?: boolean;
 }
 
 /**
- * Decode, upscale (alpha separately, bicubic), encode. Without `keepPixels` and alpha, a method
- * that can write 8/16-bit samples as it goes does so and the float result never exists (a third
- * of the memory on big photos).
+ * Decode, upscale (alpha separately, bicubic), encode. Without alpha, a method that can write
+ * 8/16-bit samples as it goes does so and the float result never exists (a third of the memory
+ * on big photos).
  */
 async function upscaleInMemory(
   req: EnhanceRequest,
   ctx: EnhanceContext,
-  o: { upscaler: Upscaler; input: string; format: OutputFormat; progress: ProgressReporter; keepPixels: boolean },
+  o: { upscaler: Upscaler; input: string; format: OutputFormat; progress: ProgressReporter },
 ): Promise<Made> {
   const { signal } = ctx;
   const { progress, upscaler } = o;
@@ -186,7 +189,7 @@ async function upscaleInMemory(
   // Detail below 100 % and the map need the float result.
   const detail = learned && req.detail !== undefined && req.detail < 100 ? req.detail / 100 : 1;
   const wantMap = learned && req.map === true;
-  const streamable = !o.keepPixels && !alpha && detail === 1 && !wantMap;
+  const streamable = !alpha && detail === 1 && !wantMap;
   const samples = streamable && upscaler.upscaleToSamples ? await upscaler.upscaleToSamples(rgb, uctx, depth) : undefined;
   const out = samples ? undefined : await upscaler.upscale(rgb, uctx);
   progress.progress('infer', 1, 1);
@@ -215,11 +218,7 @@ async function upscaleInMemory(
   const found = { ...(backend ? { backend } : {}), ...(cacheHit !== undefined ? { cacheHit } : {}), ...(map ? { map } : {}) };
   if (samples) return { bytes: await encodeSamples(samples.data, samples, { format: o.format, quality, meta }), ...found };
   if (!out) throw new StudioError('E_INTERNAL', `${req.method} returned no image`);
-  return {
-    bytes: await encodeImage(out, { format: o.format, quality, bitDepth: depth, alpha: alphaOut, meta }),
-    ...(o.keepPixels ? { pixels: { rgb: out, ...(alphaOut ? { alpha: alphaOut } : {}), meta } } : {}),
-    ...found,
-  };
+  return { bytes: await encodeImage(out, { format: o.format, quality, bitDepth: depth, alpha: alphaOut, meta }), ...found };
 }
 
 /**
@@ -252,7 +251,7 @@ async function placeMainOutput(wanted: string, bytes: Buffer, o: { input: string
   }
   const ext = path.extname(wanted);
   const file = await placeNewBuffer(
-    { dir: path.dirname(wanted), base: path.basename(wanted, ext), ext, separator: '-', collision: 'suffix', protect: [o.input], log: o.ledger },
+    { dir: path.dirname(wanted), base: path.basename(wanted, ext), ext, collision: 'suffix', protect: [o.input], log: o.ledger },
     bytes,
   );
   if (!file) throw new StudioError('E_WOULD_OVERWRITE', `no free file name near ${wanted}`);

@@ -209,6 +209,8 @@ describe.skipIf(!canRun)('studio in the browser', () => {
     const meta = await sharp(file).metadata();
     expect(meta.format).toBe('jpeg');
     expect([meta.width, meta.height]).toEqual([3508, 2480]);
+    expect(meta.density).toBe(300); // A4 at 300 dpi, not 72
+    await expect.poll(() => page.locator('[data-testid=toast]', { hasText: 'Proof sheet saved' }).textContent()).toContain('pier-proof.jpg in your browser’s downloads folder');
     await page.keyboard.press('e');
   }, 60_000);
 

@@ -2,7 +2,7 @@
 // document 001's GAN) on a folder of high-resolution photos; the result joins the method list.
 import { BackendName, BackendPreference } from '../../contract/enhance';
 import { ARCHS, defaultConfig, trainModel, type TrainConfig } from '../../engine/train';
-import { decodeImage } from '../../imaging';
+import { decodeImage, svgToPng } from '../../imaging';
 import { resolveDataDir } from '../../service';
 import { parseChoice, parseCommandLine, parseNumber, usageError } from '../args';
 import type { Command } from '../main';
@@ -124,6 +124,7 @@ export const command: Command = {
         {
           dataDir,
           decode: async (file) => (await decodeImage(file)).rgb,
+          rasterise: svgToPng,
           backend: backendPick.data,
           signal: ac.signal,
           log: (m) => {

@@ -1,6 +1,5 @@
-// The training curve as a PNG: loss (train and validation, log scale) and validation PSNR per
-// epoch, drawn as SVG and rasterised by sharp.
-import sharp from 'sharp';
+// The training curve: loss (train and validation, log scale) and validation PSNR per epoch,
+// drawn as SVG; the caller rasterises it (imaging's svgToPng: sharp stays in imaging/).
 
 export interface CurvePoint {
   epoch: number;
@@ -79,8 +78,4 @@ export function curveSvg(points: CurvePoint[], opts: { title?: string; bicubicPs
   const psnr = panel(half, half, 'PSNR', psnrSeries, false, epochs, opts.bestEpoch, 'bottom');
   const title = opts.title ? `<text x="8" y="${H - 8}" font-size="11" fill="#555" font-family="sans-serif">${esc(opts.title)}</text>` : '';
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}"><rect width="${W}" height="${H}" fill="white"/>${loss}${psnr}${title}</svg>`;
-}
-
-export async function curvePng(points: CurvePoint[], opts: { title?: string; bicubicPsnr?: number; bestEpoch?: number } = {}): Promise<Buffer> {
-  return sharp(Buffer.from(curveSvg(points, opts))).png().toBuffer();
 }

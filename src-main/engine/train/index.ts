@@ -3,4 +3,4 @@ export { trainModel, defaultConfig, evaluate, type TrainConfig, type TrainDeps, 
 export { loadUserModels, loadUserModel, userModelDir, modelsRoot, UserModelMeta, MODEL_NAME } from './user-models';
 export { ARCHS, type ArchName, type ArchConfig } from './archs';
 export { findDataset, IMAGE_EXTENSIONS, type DecodeFn, type DatasetSplit } from './dataset';
-export { curvePng, curveSvg } from './curve';
+export { curveSvg } from './curve';

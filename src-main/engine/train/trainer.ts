@@ -13,7 +13,7 @@ import { saveArtifacts } from '../pretrained/model-files';
 import { registerUpscaler } from '../registry';
 import type { Upscaler } from '../upscaler';
 import { upStages, type ArchConfig, type ArchName } from './archs';
-import { curvePng } from './curve';
+import { curveSvg } from './curve';
 import { buildValSet, checkImages, findDataset, ImageCache, PatchSampler, type Batch, type DecodeFn } from './dataset';
 import { createLearner, frozenNet, type Learner, type NamedWeight } from './learners';
 import { Rng } from './rng';
@@ -86,6 +86,8 @@ export interface TrainDeps {
   /** Studio data folder; the model goes to <dataDir>/models/<name>/. */
   dataDir: string;
   decode: DecodeFn;
+  /** SVG -> PNG for curve.png (imaging's svgToPng). */
+  rasterise: (svg: string) => Promise<Buffer>;
   backend?: BackendPreference;
   signal?: AbortSignal;
   onProgress?: (p: EngineProgress) => void;
@@ -296,7 +298,7 @@ export async function trainModel(datasetDir: string, given: TrainConfig, deps: T
       await fs.writeFile(path.join(dir, 'history.json'), JSON.stringify({ config: cfg, bicubicPsnr: bicubic, history: st.history }, null, 2));
       await fs.writeFile(
         path.join(dir, 'curve.png'),
-        await curvePng(st.history, { bicubicPsnr: bicubic, bestEpoch: st.bestEpoch, title: `${cfg.name}: ${cfg.arch} x${cfg.scale}` }),
+        await deps.rasterise(curveSvg(st.history, { bicubicPsnr: bicubic, bestEpoch: st.bestEpoch, title: `${cfg.name}: ${cfg.arch} x${cfg.scale}` })),
       );
       deps.onEpoch?.(rec);
       log(

@@ -26,8 +26,11 @@ export interface RenderSource {
   exif?: Buffer;
   xmp?: Buffer;
   density?: number;
-  /** PNG carrier of the enhanced pixels: 'rgb' (grey replicated) or 'native' channels. */
-  carrier(kind: 'rgb' | 'native'): Promise<Buffer>;
+  /**
+   * The enhanced pixels with the profile they are in, as sharp input: a PNG carrier, or the
+   * path of a file that already is one. 'rgb' (grey replicated) or 'native' channels.
+   */
+  carrier(kind: 'rgb' | 'native'): Promise<Buffer | string>;
 }
 
 export interface Rendered {

@@ -20,6 +20,7 @@ export interface ProofSheet {
   panes: ProofPane[];
 }
 
+const PAGE_DPI = 300;
 const PAGE_W = 3508; // A4 landscape at 300 dpi
 const PAGE_H = 2480;
 const M = 150;
@@ -100,7 +101,28 @@ export function drawProofSheet(sheet: ProofSheet): HTMLCanvasElement {
 }
 
 export async function canvasToJpeg(canvas: HTMLCanvasElement): Promise<Blob> {
-  return new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the proof sheet could not be encoded'))), 'image/jpeg', 0.92));
+  const blob = await new Promise<Blob>((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('the proof sheet could not be encoded'))), 'image/jpeg', 0.92));
+  return new Blob([withJpegDpi(new Uint8Array(await blob.arrayBuffer()), PAGE_DPI)], { type: 'image/jpeg' });
+}
+
+/**
+ * The page's print resolution in the JPEG's JFIF header (a canvas writes none, and the sheet
+ * would print at 72 dpi, four times too big): the JFIF segment's density set, or one added.
+ */
+export function withJpegDpi(jpeg: Uint8Array, dpi: number): Uint8Array<ArrayBuffer> {
+  const jfif = jpeg[2] === 0xff && jpeg[3] === 0xe0 && String.fromCharCode(...jpeg.subarray(6, 11)) === 'JFIF\0';
+  const density = [1, dpi >> 8, dpi & 255, dpi >> 8, dpi & 255]; // units: dots per inch; X; Y
+  if (jfif) {
+    const out = jpeg.slice();
+    out.set(density, 13);
+    return out;
+  }
+  const app0 = [0xff, 0xe0, 0, 16, 0x4a, 0x46, 0x49, 0x46, 0, 1, 1, ...density, 0, 0];
+  const out = new Uint8Array(jpeg.length + app0.length);
+  out.set(jpeg.subarray(0, 2));
+  out.set(app0, 2);
+  out.set(jpeg.subarray(2), 2 + app0.length);
+  return out;
 }
 
 /** Waits until an <img> has its pixels (decode() where supported). */

@@ -1,9 +1,12 @@
-import type { ImageItem } from '../../../src-main/contract/api';
+import type { ImageItem, ResultExport } from '../../../src-main/contract/api';
 import type { EnhanceRequest } from '../../../src-main/contract/enhance';
 import { addLossPoint, type JobEvent, type JobInfo, type LossThinning } from '../../../src-main/contract/jobs';
 import type { StudioClient } from '../client';
 import { toPayload } from '../lib/errors';
 import { toasts } from './toasts.svelte';
+
+/** What exporting a photo takes: its shown result delivered as it is, or an enhance first (then, with presets, their deliverables). */
+export type ExportPlan = { jobId: string; export: Omit<ResultExport, 'jobId'> } | { enhance: Omit<EnhanceRequest, 'input'>; export?: Omit<ResultExport, 'jobId'> };
 
 export type ImageStatus = 'new' | 'queued' | 'training' | 'running' | 'done' | 'failed' | 'cancelled';
 
@@ -19,8 +22,8 @@ export class JobsStore {
   pinnedJob = $state.raw<Record<string, string>>({});
   /** The live loss curves' thinning (the contract's one rule, as in the core's JobInfo). */
   private lossThinning = new Map<string, LossThinning>();
-  /** Export jobs the user is waiting for: a notice when each ends. */
-  private exportJobs = new Set<string>();
+  /** Export jobs the user is waiting for: a notice when each ends (and, with presets, the export of its result). */
+  private exportJobs = new Map<string, Omit<ResultExport, 'jobId'> | undefined>();
 
   constructor(
     private readonly client: StudioClient,
@@ -152,22 +155,39 @@ export class JobsStore {
     }
   }
 
-  /** Enqueues exports and tells the user where each file landed when it is written. */
-  async exportImages(images: ImageItem[], reqFor: (img: ImageItem) => Omit<EnhanceRequest, 'input'>): Promise<number> {
+  /**
+   * Exports each photo by its plan and tells the user where the files landed: a shown result is
+   * rendered from its file at once (no new job); otherwise an enhance job runs first.
+   */
+  async exportImages(images: ImageItem[], planFor: (img: ImageItem) => ExportPlan): Promise<number> {
     let n = 0;
     for (const img of images) {
       try {
-        const job = await this.client.call('jobs.enqueue', { ...reqFor(img), input: img.path });
-        this.remember(job);
-        this.exportJobs.add(job.id);
-        // Done before this answer came: its state event passed without knowing it was an export.
-        this.noticeExport(this.jobs[job.id] ?? job);
+        const plan = planFor(img);
+        if ('jobId' in plan) {
+          void this.exportResult(img.name, plan.jobId, plan.export);
+        } else {
+          const job = await this.client.call('jobs.enqueue', { ...plan.enhance, input: img.path });
+          this.remember(job);
+          this.exportJobs.set(job.id, plan.export);
+          // Done before this answer came: its state event passed without knowing it was an export.
+          this.noticeExport(this.jobs[job.id] ?? job);
+        }
         n++;
       } catch (err) {
         toasts.error(toPayload(err), `Cannot export ${img.name}`);
       }
     }
     return n;
+  }
+
+  private async exportResult(name: string, jobId: string, exp: Omit<ResultExport, 'jobId'>): Promise<void> {
+    try {
+      const { files } = await this.client.call('jobs.export', { ...exp, jobId });
+      toasts.push({ kind: 'success', title: `Exported ${name}`, detail: files.join('\n') }, 8000);
+    } catch (err) {
+      toasts.error(toPayload(err), `Cannot export ${name}`);
+    }
   }
 
   /** "Save a copy" of an output: a download in the browser, a Save dialog on the desktop. */
@@ -182,7 +202,11 @@ export class JobsStore {
 
   private noticeExport(job: JobInfo): void {
     if (!this.exportJobs.has(job.id)) return;
-    if (job.state === 'done') {
+    const then = this.exportJobs.get(job.id);
+    if (job.state === 'done' && then) {
+      this.exportJobs.delete(job.id);
+      void this.exportResult(this.imageForJob(job)?.name ?? '', job.id, then);
+    } else if (job.state === 'done') {
       this.exportJobs.delete(job.id);
       const file = job.outputs[0] ?? '';
       toasts.push(

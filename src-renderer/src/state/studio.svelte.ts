@@ -5,7 +5,7 @@ import type { JobInfo } from '../../../src-main/contract/jobs';
 import type { StudioClient } from '../client';
 import { StudioError } from '../../../src-main/contract/errors';
 import { toPayload } from '../lib/errors';
-import { JobsStore, type ImageStatus } from './jobs.svelte';
+import { JobsStore, type ExportPlan, type ImageStatus } from './jobs.svelte';
 import { LibraryStore } from './library.svelte';
 import { SelectionStore, type View } from './selection.svelte';
 import { toasts } from './toasts.svelte';
@@ -105,8 +105,8 @@ export class Studio {
   retry(jobId: string): Promise<void> {
     return this.jobStore.retry(jobId);
   }
-  exportImages(images: ImageItem[], reqFor: (img: ImageItem) => Omit<EnhanceRequest, 'input'>): Promise<number> {
-    return this.jobStore.exportImages(images, reqFor);
+  exportImages(images: ImageItem[], planFor: (img: ImageItem) => ExportPlan): Promise<number> {
+    return this.jobStore.exportImages(images, planFor);
   }
   saveOutput(jobId: string, index: number): Promise<void> {
     return this.jobStore.saveOutput(jobId, index);

@@ -8,7 +8,7 @@ import { noisyPng, tempDir } from '../worker/helpers';
 
 // Exactly-once deliverables: the worker is SIGKILLed after it placed some files of a job with
 // export presets; the automatic second attempt must leave the output folder exactly as a run
-// without a crash does (same names, no `-2` / `_2` copies, no temporary files).
+// without a crash does (same names, no `-2` copies, no temporary files).
 
 const sub = '{client}/{date}';
 const PRESETS = [

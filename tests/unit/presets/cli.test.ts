@@ -38,7 +38,7 @@ describe('studio presets', () => {
     expect(ls.stdout).toMatch(/acme-proofs\s+user\s+1\s+Acme proofs/);
 
     const show = await studio(['presets', 'show', 'Acme proofs'], dataDir);
-    expect(show.stdout).toContain('JPEG q70, long edge 1200 px, sRGB');
+    expect(show.stdout).toContain('JPEG q70, long edge at most 1200 px, sRGB');
     expect(show.stdout).toContain('name: {name}_proof');
 
     const out = path.join(work, 'out.json');

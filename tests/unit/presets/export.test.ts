@@ -460,11 +460,11 @@ describe('exportWithPreset: deliverables', () => {
     const srcBytes = await fs.readFile(src);
     // Into the original's own folder: the JPEG must not replace IMG_5.jpg.
     const first = await exportWithPreset(s, p, { outRoot: dir });
-    expect(first.map((f) => path.basename(f))).toEqual(['IMG_5_2.jpg', 'IMG_5.png', 'IMG_5_2.xmp', 'IMG_5.xmp']);
+    expect(first.map((f) => path.basename(f))).toEqual(['IMG_5-2.jpg', 'IMG_5.png', 'IMG_5-2.xmp', 'IMG_5.xmp']);
     expect((await fs.readFile(src)).equals(srcBytes)).toBe(true);
     const pngBefore = await fs.readFile(path.join(dir, 'IMG_5.png'));
     const second = await exportWithPreset(s, p, { outRoot: dir });
-    expect(second.map((f) => path.basename(f))).toEqual(['IMG_5_3.jpg', 'IMG_5_3.xmp']);
+    expect(second.map((f) => path.basename(f))).toEqual(['IMG_5-3.jpg', 'IMG_5-3.xmp']);
     expect((await fs.readFile(path.join(dir, 'IMG_5.png'))).equals(pngBefore)).toBe(true);
     const xmp = await fs.readFile(second[1], 'utf8');
     expect(xmp).toContain('loupe:AIEnhanced="False"');

@@ -73,11 +73,11 @@ describe('placing files', () => {
     const a = await placeNewBuffer(o, 'first');
     const b = await placeNewBuffer(o, 'second');
     const c = await placeNewBuffer(o, 'third');
-    expect([a, b, c].map((p) => path.basename(p ?? ''))).toEqual(['photo.jpg', 'photo_2.jpg', 'photo_3.jpg']);
+    expect([a, b, c].map((p) => path.basename(p ?? ''))).toEqual(['photo.jpg', 'photo-2.jpg', 'photo-3.jpg']);
     expect(await fs.readFile(path.join(dir, 'photo.jpg'), 'utf8')).toBe('first');
-    expect(await fs.readFile(path.join(dir, 'photo_2.jpg'), 'utf8')).toBe('second');
+    expect(await fs.readFile(path.join(dir, 'photo-2.jpg'), 'utf8')).toBe('second');
     // No temporary files are left behind.
-    expect((await fs.readdir(dir)).sort()).toEqual(['photo.jpg', 'photo_2.jpg', 'photo_3.jpg']);
+    expect((await fs.readdir(dir)).sort()).toEqual(['photo-2.jpg', 'photo-3.jpg', 'photo.jpg']);
   });
 
   it('skips when asked, leaving the existing file as it was', async () => {
@@ -96,7 +96,7 @@ describe('placing files', () => {
     const original = path.join(dir, 'IMG_1.jpg');
     await fs.writeFile(original, 'original bytes');
     const suffix = await placeNewBuffer({ dir, base: 'IMG_1', ext: '.jpg', collision: 'suffix', protect: [original] }, 'export');
-    expect(suffix).toBe(path.join(dir, 'IMG_1_2.jpg'));
+    expect(suffix).toBe(path.join(dir, 'IMG_1-2.jpg'));
     const skip = await placeNewBuffer({ dir, base: 'IMG_1', ext: '.jpg', collision: 'skip', protect: [original] }, 'export');
     expect(skip).toBeUndefined();
     expect(await fs.readFile(original, 'utf8')).toBe('original bytes');

@@ -131,7 +131,7 @@ describe('presets API block', () => {
     expect(() => presetsApi['presets.list'].result.parse(list)).not.toThrow();
     const delivery = list.find((s) => s.id === 'client-delivery-web-print');
     expect(PresetSummary.parse(delivery).outputs).toEqual([
-      'web: JPEG q85, long edge 2048 px, sRGB',
+      'web: JPEG q85, long edge at most 2048 px, sRGB',
       'print: TIFF 16-bit LZW, full size, Adobe RGB (1998)',
       'provenance sidecar (JSON)',
     ]);

@@ -63,8 +63,9 @@ describe('library', () => {
     const lib = await open();
     const bytes = await fs.readFile(await photo('up.jpg', 12, 10));
     const item = await lib.addBuffer('../../etc/Holiday photo.JPG', bytes);
-    expect(path.dirname(item.path)).toBe(path.join(dir, 'library'));
-    expect(path.basename(item.path)).toMatch(/Holiday photo\.jpg$/);
+    // Under a folder of its own, by the photo's own name: outputs are named after it.
+    expect(path.dirname(item.path)).toBe(path.join(dir, 'library', item.id));
+    expect(path.basename(item.path)).toBe('Holiday photo.jpg');
     expect(item.name).toBe('Holiday photo.JPG');
     expect(Buffer.compare(await fs.readFile(item.path), bytes)).toBe(0);
     await expect(lib.addBuffer('x.png', Buffer.from('hello'))).rejects.toMatchObject({ code: 'E_UNSUPPORTED_FORMAT' });
@@ -76,6 +77,7 @@ describe('library', () => {
     expect(await lib.remove(kept.id)).toBe(true);
     expect(await lib.remove(kept.id)).toBe(false);
     await expect(fs.access(item.path)).rejects.toThrow();
+    await expect(fs.access(path.dirname(item.path))).rejects.toThrow();
     await fs.access(original); // an original is never deleted
     expect(lib.list()).toEqual([]);
   });

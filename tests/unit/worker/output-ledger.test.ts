@@ -44,9 +44,9 @@ describe('output ledger', () => {
     await expect(fs.access(ledgerFile)).rejects.toThrow();
     expect(await fs.readFile(input, 'utf8')).toBe('the original');
 
-    // The redo writes the same names again, not `-2` / `_2` copies.
+    // The redo writes the same names again, not `-2` copies.
     const redo = new OutputLedger(ledgerFile, [input]);
-    expect(await placeNewBuffer({ ...o('photo_x2'), separator: '-', log: redo }, 'main')).toBe(a);
+    expect(await placeNewBuffer({ ...o('photo_x2'), log: redo }, 'main')).toBe(a);
     await redo.discard();
     await expect(fs.access(ledgerFile)).rejects.toThrow();
     expect(await undoEarlierAttempt(ledgerFile, [input])).toEqual([]);
@@ -97,7 +97,7 @@ describe('output ledger', () => {
     const ledger = new OutputLedger(undefined, [input]);
     const a = await placeNewBuffer({ dir: out, base: 'x', ext: '.json', collision: 'suffix', protect: [input], log: ledger }, '{}');
     const b = await placeNewBuffer({ dir: out, base: 'x', ext: '.json', collision: 'suffix', protect: [input], log: ledger }, '{}');
-    expect([a, b].map((f) => path.basename(f ?? ''))).toEqual(['x.json', 'x_2.json']);
+    expect([a, b].map((f) => path.basename(f ?? ''))).toEqual(['x.json', 'x-2.json']);
     expect((await ledger.undo()).sort()).toEqual([a, b].sort());
     expect(await listing(out)).toEqual([]);
   });

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FloatImage } from '../../../../src-main/contract/image';
 import { getUpscaler, listModels } from '../../../../src-main/engine/registry';
 import { defaultConfig, loadUserModels, trainModel, type TrainConfig } from '../../../../src-main/engine/train';
-import { decodeImage } from '../../../../src-main/imaging';
+import { decodeImage, svgToPng } from '../../../../src-main/imaging';
 import { scene, scenePng } from '../pretrained/synthetic';
 
 let tmp: string;
@@ -31,7 +31,7 @@ describe('trainModel', () => {
   it('cnn: validation loss goes down, best model saved, verified and registered, curve drawn', async () => {
     const studio = path.join(tmp, 'studio-a');
     const progress: number[] = [];
-    const r = await trainModel(data, tiny('cnn', 'first', { maxEpochs: 4 }), { dataDir: studio, decode, backend: 'wasm', onProgress: (p) => p.phase === 'train' && progress.push(p.done) });
+    const r = await trainModel(data, tiny('cnn', 'first', { maxEpochs: 4 }), { dataDir: studio, decode, rasterise: svgToPng, backend: 'wasm', onProgress: (p) => p.phase === 'train' && progress.push(p.done) });
     expect(r.id).toBe('user:first');
     expect(r.history.length).toBe(4);
     expect(r.history[3].valLoss).toBeLessThan(r.history[0].valLoss);
@@ -51,17 +51,18 @@ describe('trainModel', () => {
     expect(loaded.map((u) => u.info.id)).toEqual(['user:first']);
     const again = await loaded[0].upscale(img, { scale: 2, backend: 'wasm' });
     expect(Buffer.from(again.data.buffer).equals(Buffer.from(out.data.buffer))).toBe(true);
-    await expect(trainModel(data, tiny('cnn', 'first'), { dataDir: studio, decode, backend: 'wasm' })).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT', message: expect.stringMatching(/already exists/) });
+    await expect(trainModel(data, tiny('cnn', 'first'), { dataDir: studio, decode, rasterise: svgToPng, backend: 'wasm' })).rejects.toMatchObject({ code: 'E_INVALID_ARGUMENT', message: expect.stringMatching(/already exists/) });
   });
 
   it('resuming from the checkpoint continues exactly where the run stopped', async () => {
-    const straight = await trainModel(data, tiny('cnn', 'straight', { maxEpochs: 2 }), { dataDir: path.join(tmp, 'studio-b'), decode, backend: 'wasm' });
+    const straight = await trainModel(data, tiny('cnn', 'straight', { maxEpochs: 2 }), { dataDir: path.join(tmp, 'studio-b'), decode, rasterise: svgToPng, backend: 'wasm' });
     const studio = path.join(tmp, 'studio-c');
     const ac = new AbortController();
     let steps = 0;
     const interrupted = trainModel(data, tiny('cnn', 'resumed', { maxEpochs: 2 }), {
       dataDir: studio,
       decode,
+      rasterise: svgToPng,
       backend: 'wasm',
       signal: ac.signal,
       onProgress: (p) => {
@@ -69,7 +70,7 @@ describe('trainModel', () => {
       },
     });
     await expect(interrupted).rejects.toMatchObject({ code: 'E_CANCELLED' });
-    const r = await trainModel(data, tiny('cnn', 'resumed', { maxEpochs: 2 }), { dataDir: studio, decode, backend: 'wasm' }, { resume: true });
+    const r = await trainModel(data, tiny('cnn', 'resumed', { maxEpochs: 2 }), { dataDir: studio, decode, rasterise: svgToPng, backend: 'wasm' }, { resume: true });
     expect(r.resumedFrom).toBe(1);
     expect(r.history.map((h) => h.valLoss)).toEqual(straight.history.map((h) => h.valLoss));
     expect((await weightsOf(r.dir)).equals(await weightsOf(straight.dir))).toBe(true);
@@ -77,14 +78,14 @@ describe('trainModel', () => {
 
   it('stops early when the validation loss stops improving and keeps the best epoch', async () => {
     // A learning rate far below float32 resolution leaves the weights unchanged: no epoch improves.
-    const r = await trainModel(data, tiny('cnn', 'flat', { lr: 1e-12, maxEpochs: 20, patience: 2, stepsPerEpoch: 2 }), { dataDir: path.join(tmp, 'studio-d'), decode, backend: 'wasm' });
+    const r = await trainModel(data, tiny('cnn', 'flat', { lr: 1e-12, maxEpochs: 20, patience: 2, stepsPerEpoch: 2 }), { dataDir: path.join(tmp, 'studio-d'), decode, rasterise: svgToPng, backend: 'wasm' });
     expect(r.stoppedEarly).toBe(true);
     expect(r.history.length).toBe(3);
     expect(r.bestEpoch).toBe(1);
   });
 
   it('gan: generator warm-up, then the discriminator joins; the model enhances a photo', async () => {
-    const r = await trainModel(data, tiny('gan', 'gan', { maxEpochs: 2, warmupEpochs: 1, lr: 1e-3, advWeight: 1e-2 }), { dataDir: path.join(tmp, 'studio-e'), decode, backend: 'wasm' });
+    const r = await trainModel(data, tiny('gan', 'gan', { maxEpochs: 2, warmupEpochs: 1, lr: 1e-3, advWeight: 1e-2 }), { dataDir: path.join(tmp, 'studio-e'), decode, rasterise: svgToPng, backend: 'wasm' });
     expect(r.history[0].dLoss).toBeUndefined();
     expect(r.history[1].dLoss).toBeGreaterThan(0);
     expect(Number.isFinite(r.history[1].valLoss)).toBe(true);
@@ -95,7 +96,7 @@ describe('trainModel', () => {
   });
 
   it('residual: trains on the fast kernels and beats its bicubic starting point', async () => {
-    const r = await trainModel(data, tiny('residual', 'res', { maxEpochs: 3, width: 16, stepsPerEpoch: 30, batch: 2 }), { dataDir: path.join(tmp, 'studio-f'), decode, backend: 'wasm' });
+    const r = await trainModel(data, tiny('residual', 'res', { maxEpochs: 3, width: 16, stepsPerEpoch: 30, batch: 2 }), { dataDir: path.join(tmp, 'studio-f'), decode, rasterise: svgToPng, backend: 'wasm' });
     expect(r.detail).toMatch(/engine\/fast/);
     expect(r.best.psnr).toBeGreaterThan(r.bicubicPsnr);
     expect(r.verifiedPsnr).toBeCloseTo(r.best.psnr, 9);
@@ -109,7 +110,7 @@ describe('trainModel', () => {
     await fs.writeFile(path.join(bad, 'a.png'), await scenePng(64, 64));
     await fs.writeFile(path.join(bad, 'b.png'), await scenePng(64, 64, 2));
     await fs.writeFile(path.join(bad, 'c.jpg'), Buffer.from('not a jpeg at all'));
-    await expect(trainModel(bad, tiny('cnn', 'bad'), { dataDir: path.join(tmp, 'studio-g'), decode, backend: 'wasm' })).rejects.toMatchObject({
+    await expect(trainModel(bad, tiny('cnn', 'bad'), { dataDir: path.join(tmp, 'studio-g'), decode, rasterise: svgToPng, backend: 'wasm' })).rejects.toMatchObject({
       code: 'E_DATASET_INVALID',
       message: expect.stringMatching(/c\.jpg/),
     });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { WorkerJobEvent } from '../../../src-main/jobs/worker-protocol';
-import { outputFileName, sameFamilyFormat, scaleLabel } from '../../../src-main/worker/naming';
+import { outputFileName, sameFamilyFormat, scaleLabel } from '../../../src-main/presets/output-name';
 import { ProgressReporter } from '../../../src-main/worker/progress';
 
 describe('output naming', () => {

@@ -1,0 +1,64 @@
+// What a deliverable is rendered from: the enhanced pixels in memory (float), or an image file
+// that exists (a job's output). Either way the renderer gets a PNG "carrier" holding the pixels
+// and the profile they are in; a file that already says its profile is read as it is.
+import sharp from 'sharp';
+import type { FloatImage } from '../../contract/image';
+import { iccColourSpace } from '../../metadata/icc';
+import { probeImage } from '../probe';
+import { sampleSpace } from '../raw';
+import type { ImageMeta } from '../types';
+import { profileBytes } from './colour';
+import type { RenderSource } from './deliverable';
+import { carrierPng, channelsOf, toRaster16 } from './raster';
+
+type Carried = Pick<ImageMeta, 'bitDepth'> & Partial<Pick<ImageMeta, 'icc' | 'exif' | 'xmp' | 'density'>>;
+
+/** The profile pixels of `colour` channels are in: the given one when it fits, else sRGB for colour (the convention for untagged images), none for grey. */
+async function profileFor(icc: Buffer | undefined, colour: 1 | 3): Promise<Buffer | undefined> {
+  const want = colour === 3 ? 'RGB ' : 'GRAY';
+  return icc && iccColourSpace(icc) === want ? icc : colour === 3 ? await profileBytes('srgb') : undefined;
+}
+
+function once<K, V>(make: (k: K) => Promise<V>): (k: K) => Promise<V> {
+  const cache = new Map<K, Promise<V>>();
+  return (k) => {
+    let p = cache.get(k);
+    if (!p) cache.set(k, (p = make(k)));
+    return p;
+  };
+}
+
+function renderSource(size: { width: number; height: number; colour: 1 | 3 }, meta: Carried, carrier: RenderSource['carrier']): RenderSource {
+  const { bitDepth, icc, exif, xmp, density } = meta;
+  return { ...size, bitDepth, icc, exif, xmp, density, carrier: once(carrier) };
+}
+
+/** Float pixels (upright, in the colour space `meta.icc` describes) as a render source. */
+export function floatRenderSource(rgb: FloatImage, alpha: FloatImage | undefined, meta: Carried): RenderSource {
+  return renderSource({ width: rgb.width, height: rgb.height, colour: rgb.channels }, meta, async (kind) => {
+    const r = toRaster16(rgb, alpha, kind === 'rgb');
+    return carrierPng(r.data, r.width, r.height, channelsOf(r), { icc: await profileFor(meta.icc, r.colour) });
+  });
+}
+
+/**
+ * An image file that exists (a job's result: upright, orientation 1) as a render source, at its
+ * own bit depth. The renderer streams the file itself (no full-size copy in memory); only grey
+ * asked as RGB gets a 16-bit carrier, made once.
+ */
+export async function fileRenderSource(file: string): Promise<{ source: RenderSource; meta: ImageMeta }> {
+  const meta = await probeImage(file);
+  const colour = meta.channels;
+  const source = renderSource({ width: meta.width, height: meta.height, colour }, meta, async (kind) => {
+    const out: 1 | 3 = kind === 'rgb' ? 3 : colour;
+    // Pass A reads its input with the embedded profile ignored, so the file is as good as a carrier.
+    if (out === colour) return file;
+    const icc = await profileFor(meta.icc, out);
+    const { data, info } = await sharp(file, { ignoreIcc: true, limitInputPixels: false })
+      .toColourspace(sampleSpace(true, out === 1))
+      .raw({ depth: 'ushort' })
+      .toBuffer({ resolveWithObject: true });
+    return carrierPng(new Uint16Array(data.buffer, data.byteOffset, data.length / 2), info.width, info.height, info.channels, { icc });
+  });
+  return { source, meta };
+}
