@@ -18,6 +18,7 @@ import { createJobsApi } from './jobs-api';
 import { createModelsApi } from './models-api';
 import { createLibraryApi, Library } from './library';
 import { createSettingsApi, defaultSettings, SettingsStore } from './settings';
+import { createFoldersApi } from './folders';
 import { createWatches, type WatchApiDeps } from '../watch/api';
 import type { WatchManager } from '../watch/manager';
 import { createPresetStore, createPresetsApi } from '../presets';
@@ -196,6 +197,7 @@ export async function createStudioService(opts: StudioServiceOptions = {}): Prom
   const api: StudioApi = {
     ...createAppApi({ ...deps, version: opts.version, notices: () => notices }),
     ...createSettingsApi(deps),
+    ...createFoldersApi(deps),
     ...createLibraryApi(deps),
     ...createJobsApi(deps),
     ...createModelsApi(deps),
