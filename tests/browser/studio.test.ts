@@ -224,6 +224,8 @@ describe.skipIf(!canRun)('studio in the browser', () => {
     const jobId = await live.locator('[data-testid=job-card]').getAttribute('data-job-id');
     await expect.poll(() => live.locator('[data-testid=loss-line]').count(), { timeout: 60_000 }).toBe(1);
     await live.getByRole('button', { name: 'Cancel job' }).click();
+    // It has trained for more than a few seconds: the card asks first.
+    await live.getByRole('button', { name: 'Stop job' }).click();
     const card = page.locator(`aside [data-testid=job-card][data-job-id="${jobId}"]`);
     await expect.poll(() => card.getAttribute('data-state'), { timeout: 30_000 }).toBe('cancelled');
     await expect.poll(() => live.count()).toBe(0);
@@ -252,6 +254,7 @@ describe.skipIf(!canRun)('studio in the browser', () => {
     const res = await fetch(new URL('api/call/jobs.get', studio.url), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify([jobId]) });
     expect(((await res.json()) as { value: { request: { zssr?: { blind?: boolean } } } }).value.request.zssr?.blind).toBe(true);
     await live.getByRole('button', { name: 'Cancel job' }).click();
+    await live.getByRole('button', { name: 'Stop job' }).click();
     await expect.poll(() => page.locator(`aside [data-testid=job-card][data-job-id="${jobId}"]`).getAttribute('data-state'), { timeout: 30_000 }).toBe('cancelled');
     await toggle.uncheck();
   }, 180_000);
