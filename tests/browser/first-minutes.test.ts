@@ -173,8 +173,35 @@ describe.skipIf(!canRun)('a photographer’s first minutes', () => {
     await bell.click();
   }, 60_000);
 
+  it('offers real folders to watch, creates a missing one, and never calls a waiting watch a success', async () => {
+    await page.keyboard.press('q');
+    await page.getByRole('tab', { name: 'Watched folders' }).click();
+    await page.getByRole('button', { name: 'Watch a folder' }).click();
+    const inbox = path.join(dataDir, 'inbox');
+    expect(await page.getByLabel('Folder to watch', { exact: true }).inputValue()).toBe(inbox);
+    expect(await page.getByLabel('Output folder').inputValue()).toBe(path.join(dataDir, 'delivered'));
+    expect(existsSync(inbox)).toBe(false);
+    await page.getByLabel('Watch method').selectOption('lanczos');
+    await page.getByRole('button', { name: 'Start watching' }).click();
+    await expect.poll(() => page.locator('[data-testid=toast][data-kind=success]', { hasText: 'Watching inbox' }).count(), { timeout: 10_000 }).toBe(1);
+    expect(existsSync(inbox)).toBe(true);
+    const card = page.locator('[data-testid=watch]');
+    await expect.poll(() => card.first().getAttribute('data-state'), { timeout: 10_000 }).toBe('active');
+
+    // Without "create", a missing folder is a watch that waits, and the notice says so.
+    await page.getByRole('button', { name: 'Watch a folder' }).click();
+    const later = path.join(dataDir, 'later');
+    await page.getByLabel('Folder to watch', { exact: true }).fill(later);
+    await page.getByLabel('Create the folder to watch if it does not exist').uncheck();
+    await page.getByRole('button', { name: 'Start watching' }).click();
+    await expect.poll(() => page.locator('[data-testid=toast]', { hasText: 'Waiting for later' }).count(), { timeout: 10_000 }).toBe(1);
+    expect(await page.locator('[data-testid=toast][data-kind=success]', { hasText: 'Watching later' }).count()).toBe(0);
+    await shot('watch-waiting');
+  }, 60_000);
+
   it('hides a running job without stopping it, and asks before cancelling work already done', async (ctx) => {
     if (!hasZssr) ctx.skip();
+    await page.keyboard.press('g');
     await thumb('pier.jpg').click();
     await page.click('[data-method="zssr"]');
     await page.getByRole('radiogroup', { name: 'Scale' }).getByRole('radio', { name: '2×', exact: true }).click();
