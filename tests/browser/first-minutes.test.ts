@@ -221,6 +221,16 @@ describe.skipIf(!canRun)('a photographer’s first minutes', () => {
     await expect.poll(() => live.count()).toBe(1);
     // After a few seconds of work, Cancel asks; "Keep running" keeps it running.
     await page.waitForTimeout(6000);
+    // The loss curve: a smoothed trend over the faint raw points, which wander more than it does.
+    const wander = (pts: string | null): number => {
+      const ys = (pts ?? '').trim().split(' ').map((p) => Number(p.split(',')[1]));
+      return ys.slice(1).reduce((sum, v, i) => sum + Math.abs(v - ys[i]), 0);
+    };
+    await expect.poll(() => live.locator('[data-testid=loss-line]').getAttribute('data-points').then(Number), { timeout: 30_000 }).toBeGreaterThan(20);
+    const raw = wander(await live.locator('[data-testid=loss-raw]').getAttribute('points'));
+    const trend = wander(await live.locator('[data-testid=loss-line]').getAttribute('points'));
+    expect(raw).toBeGreaterThan(0);
+    expect(trend).toBeLessThan(raw / 2);
     await live.getByRole('button', { name: 'Cancel job' }).click();
     await expect.poll(() => live.locator('[data-testid=cancel-confirm]').textContent()).toMatch(/of work will be lost/);
     await shot('cancel-confirm');
