@@ -58,6 +58,12 @@ function foreground(cmd, args, env = process.env) {
   const child = spawn(cmd, args, { cwd: root, stdio: 'inherit', env });
   // Forward a signal once: when the whole process group got it, the child already has it too.
   for (const sig of ['SIGINT', 'SIGTERM']) process.once(sig, () => child.kill(sig));
+  // `npm start` runs us under `sh -c`, and a SIGTERM to npm stops that shell without passing the
+  // signal on: when our parent is gone, the child is stopped as if we had been sent SIGTERM.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) child.kill('SIGTERM');
+  }, 500).unref();
   // A child stopped by a signal exits as a shell would report it (128 + signal number).
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 0)));
 }

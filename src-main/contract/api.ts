@@ -126,9 +126,28 @@ export const Settings = z
     concurrency: z.number().int().min(1).max(8),
     /** The job queue: local (default) or a farm's Redis (read when the studio starts). */
     queue: QueueSetting.optional(),
+    /**
+     * Folders the browser studio may read from and export to besides its data folder (the desktop
+     * app is not confined). Not path-marked: adding a folder is how a folder becomes allowed;
+     * settings.update checks that each is an absolute, existing folder and not a whole disk.
+     */
+    allowedFolders: z.array(z.string().min(1).max(4096)).max(100),
+    /** The last destination of each export preset (by preset id), offered again next time. */
+    lastExportDirs: z.record(z.string().min(1).max(200), fsPath(z.string().max(4096))),
   })
   .strict();
 export type Settings = z.infer<typeof Settings>;
+
+/** One level of folders, for choosing a folder in the browser (no files, no hidden folders). */
+export const FolderListing = z.object({
+  path: z.string(),
+  /** The folder above, when browsing may go there. */
+  parent: z.string().nullable(),
+  folders: z.array(z.object({ name: z.string(), path: z.string() })),
+  /** Starting points: the home folder, Pictures, the allowed folders. */
+  places: z.array(z.object({ name: z.string(), path: z.string() })),
+});
+export type FolderListing = z.infer<typeof FolderListing>;
 
 const none = z.tuple([]);
 const id = z.string().min(1).max(200);
@@ -138,6 +157,11 @@ export const appApi = {
   'app.backend': method(none, BackendInfo),
   'settings.get': method(none, Settings),
   'settings.update': method(z.tuple([Settings.partial()]), Settings),
+  /**
+   * The folders inside one folder (default: the home folder), to pick an allowed folder in the
+   * browser. Only the home folder, the data folder and the allowed folders can be browsed.
+   */
+  'folders.list': method(z.tuple([z.string().min(1).max(4096).optional()]), FolderListing),
 };
 
 export const libraryApi = {

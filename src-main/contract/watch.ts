@@ -66,6 +66,8 @@ export const WatchSpec = z
     name: z.string().min(1).max(200).optional(),
     recipe: WatchRecipe,
     options: WatchOptions.partial().optional(),
+    /** Make the source folder when it does not exist yet (else the watch waits for it). */
+    create: z.boolean().optional(),
   })
   .strict();
 export type WatchSpec = z.infer<typeof WatchSpec>;

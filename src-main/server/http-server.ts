@@ -117,6 +117,7 @@ export async function startStudioServer(opts: StudioServerOptions): Promise<Stud
       throw new StudioError('E_FORBIDDEN_SENDER', 'calls from other web sites are refused');
     }
 
+    if (p.startsWith('/api/call/') || p.startsWith('/media/')) guard.setAllowedFolders((await core.api['settings.get']()).allowedFolders ?? []);
     if (p.startsWith('/api/call/')) {
       if (!isPost) throw methodNotAllowed('POST');
       return handleCall(req, res, decodePart(p.slice('/api/call/'.length)));

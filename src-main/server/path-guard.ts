@@ -28,9 +28,20 @@ function isAbsoluteAnywhere(s: string): boolean {
 }
 
 export class PathGuard {
-  readonly roots: string[];
+  private readonly fixed: string[];
+  private allowed: string[] = [];
   constructor(roots: string[]) {
-    this.roots = roots.map(realPathOf);
+    this.fixed = roots.map(realPathOf);
+  }
+
+  /** The data folder and --allow-dir folders, then the folders allowed in Settings. */
+  get roots(): string[] {
+    return [...this.fixed, ...this.allowed];
+  }
+
+  /** The folders allowed in Settings (read again before each call: the user may change them). */
+  setAllowedFolders(folders: readonly string[]): void {
+    this.allowed = folders.map(realPathOf);
   }
 
   isAllowed(p: string): boolean {
@@ -40,7 +51,7 @@ export class PathGuard {
   /** Throws E_PATH_NOT_ALLOWED unless `p` is inside one of the roots. */
   check(p: string): void {
     if (!this.isAllowed(p)) {
-      throw new StudioError('E_PATH_NOT_ALLOWED', `'${p}' is outside the studio's folders; in server mode only the data folder${this.roots.length > 1 ? ' and the folders given with --allow-dir' : ''} can be used`, { path: p });
+      throw new StudioError('E_PATH_NOT_ALLOWED', `'${p}' is not in a folder the studio may use. Add its folder in Settings → Allowed folders (or start the server with --allow-dir). Allowed now: ${this.roots.join(', ')}`, { path: p });
     }
   }
 

@@ -1,12 +1,46 @@
+import { statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { Settings, type StudioApi } from '../contract/api';
 import { StudioError } from '../contract/errors';
 import { Serial } from '../base/durable';
-import { isSystemFolder } from '../base/paths';
 import { JsonStore } from '../base/json-store';
+import { isSystemFolder, realPathOf } from '../base/paths';
+
+/** The user's Pictures folder: allowed from the start (it is made when an export goes there). */
+export function picturesDir(): string {
+  return path.join(os.homedir(), 'Pictures');
+}
 
 export function defaultSettings(outputsDir: string): Settings {
-  return { backend: 'auto', cacheMaxMB: 2048, outputsDir, defaultFormat: 'same', defaultQuality: 90, concurrency: 1 };
+  return { backend: 'auto', cacheMaxMB: 2048, outputsDir, defaultFormat: 'same', defaultQuality: 90, concurrency: 1, allowedFolders: [picturesDir()], lastExportDirs: {} };
+}
+
+/**
+ * Allowed folders as they are kept: absolute, existing folders (the Pictures default excepted),
+ * never a whole disk, once each. A folder that cannot be used is refused, not dropped silently.
+ */
+export function checkAllowedFolders(folders: readonly string[], keep: readonly string[] = []): string[] {
+  const out: string[] = [];
+  for (const raw of folders) {
+    const f = raw.trim();
+    if (!path.isAbsolute(f)) throw new StudioError('E_INVALID_ARGUMENT', `'${f}' is not a full folder path (it must start with ${path.sep})`, { path: f });
+    const resolved = path.resolve(f);
+    if (path.dirname(realPathOf(resolved)) === realPathOf(resolved)) {
+      throw new StudioError('E_INVALID_ARGUMENT', `'${f}' is a whole disk; allow the folder you deliver to instead`, { path: f });
+    }
+    if (!keep.includes(resolved)) {
+      let isDir = false;
+      try {
+        isDir = statSync(resolved).isDirectory();
+      } catch {
+        throw new StudioError('E_FILE_NOT_FOUND', `the folder '${f}' does not exist`, { path: f });
+      }
+      if (!isDir) throw new StudioError('E_INVALID_ARGUMENT', `'${f}' is a file, not a folder`, { path: f });
+    }
+    if (!out.includes(resolved)) out.push(resolved);
+  }
+  return out;
 }
 
 /** Keeps every valid field of a stored object; the rest falls back to defaults (and is named). */
@@ -86,7 +120,9 @@ export class SettingsStore {
     if (refused) throw new StudioError('E_PATH_NOT_ALLOWED', `outputsDir '${parsed.data.outputsDir}' ${refused}`);
     return this.serial.run(async () => {
       const prev = this.value;
-      const next = Settings.parse({ ...prev, ...parsed.data, outputsDir: parsed.data.outputsDir || prev.outputsDir || this.defaults.outputsDir });
+      // Folders already on the list (Pictures before it exists) stay without being checked again.
+      const allowedFolders = parsed.data.allowedFolders ? checkAllowedFolders(parsed.data.allowedFolders, [...prev.allowedFolders, ...this.defaults.allowedFolders]) : prev.allowedFolders;
+      const next = Settings.parse({ ...prev, ...parsed.data, allowedFolders, outputsDir: parsed.data.outputsDir || prev.outputsDir || this.defaults.outputsDir });
       await this.store.save(next);
       this.value = next;
       for (const l of this.listeners) l({ ...next }, prev);

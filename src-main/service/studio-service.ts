@@ -21,6 +21,7 @@ import { createResultExportApi } from './result-export';
 import { createModelsApi } from './models-api';
 import { createLibraryApi, Library } from './library';
 import { createSettingsApi, defaultSettings, SettingsStore } from './settings';
+import { createFoldersApi } from './folders';
 import { createWatches, type WatchApiDeps } from '../watch/api';
 import type { WatchManager } from '../watch/manager';
 import { createPresetStore, createPresetsApi } from '../presets';
@@ -186,6 +187,7 @@ export async function createStudioService(opts: StudioServiceOptions = {}): Prom
   const api: StudioApi = {
     ...createAppApi({ ...deps, version: opts.version, notices: () => notices }),
     ...createSettingsApi(deps),
+    ...createFoldersApi(deps),
     ...createLibraryApi(deps),
     ...createJobsApi(deps),
     ...createResultExportApi({ queue, settings, presets: presetStore }),

@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import type { StudioApi } from '../contract/api';
 import type { StudioEvent } from '../contract/events';
 import type { Jobs } from '../jobs/queue';
@@ -61,7 +62,12 @@ export function createWatchApiFor(watches: WatchManager, ready: Promise<unknown>
   const after = <T>(fn: () => T | Promise<T>) => ready.then(fn);
   return {
     'watches.list': () => after(() => watches.list()),
-    'watches.add': (spec) => after(() => watches.add(spec)),
+    'watches.add': (spec) =>
+      after(async () => {
+        const { create, ...rest } = spec;
+        if (create) await mkdir(rest.source, { recursive: true });
+        return watches.add(rest);
+      }),
     'watches.remove': (id) => after(() => watches.remove(id)),
     'watches.pause': (id) => after(() => watches.pause(id)),
     'watches.resume': (id) => after(() => watches.resume(id)),

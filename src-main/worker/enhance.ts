@@ -160,7 +160,9 @@ async function upscaleInMemory(
   let backend: BackendName | undefined;
   let cacheHit: boolean | undefined;
   const learned = upscaler.info.family !== 'interpolation';
-  progress.progress(learned ? 'train' : 'infer', 0, 1);
+  // Only methods that learn from the photo have a training phase; a pretrained net goes straight to its tiles.
+  const trains = upscaler.info.family === 'zero-shot' || upscaler.info.family === 'adapt';
+  progress.progress(trains ? 'train' : 'infer', 0, 1);
   // A blur kernel file is read here (imaging knows its formats); the engine gets the matrix.
   const kernel = req.zssr?.kernel_path ? await loadKernelFile(req.zssr.kernel_path) : undefined;
   const uctx: UpscaleContext = {

@@ -64,10 +64,10 @@ export interface RunningStudio {
 }
 
 /** `studio serve --port 0` as a child process, resolved once it prints its URL. */
-export async function startStudio(dataDir: string, extra: string[] = []): Promise<RunningStudio> {
+export async function startStudio(dataDir: string, extra: string[] = [], env: Record<string, string> = {}): Promise<RunningStudio> {
   const proc = spawn(process.execPath, [path.join(ROOT, 'bin/studio.js'), 'serve', '--port', '0', '--data-dir', dataDir, ...extra], {
     cwd: ROOT,
-    env: { ...process.env, CI: '1' },
+    env: { ...process.env, CI: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

@@ -44,6 +44,13 @@ describe.skipIf(!canRun)('studio in the browser', () => {
     await page.getByRole('radiogroup', { name: 'Scale' }).getByRole('radio', { name: `${scale}×`, exact: true }).click();
   }
 
+  /** Cancel on the live card; a job that has run for more than a few seconds asks first. */
+  async function cancelLive(live: ReturnType<Page['locator']>): Promise<void> {
+    await live.getByRole('button', { name: 'Cancel job' }).click();
+    const stop = live.getByRole('button', { name: 'Stop job' });
+    if (await stop.isVisible().catch(() => false)) await stop.click();
+  }
+
   beforeAll(async () => {
     root = await mkdtemp(path.join(os.tmpdir(), 'loupe-browser-'));
     dataDir = path.join(root, 'data');
@@ -225,7 +232,7 @@ describe.skipIf(!canRun)('studio in the browser', () => {
     await expect.poll(() => live.locator('[data-testid=job-card]').getAttribute('data-state').catch(() => ''), { timeout: 30_000 }).toBe('running');
     const jobId = await live.locator('[data-testid=job-card]').getAttribute('data-job-id');
     await expect.poll(() => live.locator('[data-testid=loss-line]').count(), { timeout: 60_000 }).toBe(1);
-    await live.getByRole('button', { name: 'Cancel job' }).click();
+    await cancelLive(live);
     const card = page.locator(`aside [data-testid=job-card][data-job-id="${jobId}"]`);
     await expect.poll(() => card.getAttribute('data-state'), { timeout: 30_000 }).toBe('cancelled');
     await expect.poll(() => live.count()).toBe(0);
@@ -253,7 +260,7 @@ describe.skipIf(!canRun)('studio in the browser', () => {
     const jobId = await card.getAttribute('data-job-id');
     const res = await fetch(new URL('api/call/jobs.get', studio.url), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify([jobId]) });
     expect(((await res.json()) as { value: { request: { zssr?: { blind?: boolean } } } }).value.request.zssr?.blind).toBe(true);
-    await live.getByRole('button', { name: 'Cancel job' }).click();
+    await cancelLive(live);
     await expect.poll(() => page.locator(`aside [data-testid=job-card][data-job-id="${jobId}"]`).getAttribute('data-state'), { timeout: 30_000 }).toBe('cancelled');
     await toggle.uncheck();
   }, 180_000);
@@ -325,7 +332,7 @@ describe.skipIf(!canRun)('studio in the browser', () => {
     await page.keyboard.press('q');
     await page.getByRole('tab', { name: 'Watched folders' }).click();
     await page.getByRole('button', { name: 'Watch a folder' }).click();
-    await page.getByLabel('Folder to watch').fill(inbox);
+    await page.getByLabel('Folder to watch', { exact: true }).fill(inbox);
     await page.getByLabel('Output folder').fill(delivered);
     await page.getByLabel('Watch method').selectOption('lanczos');
     await page.getByRole('button', { name: 'Start watching' }).click();

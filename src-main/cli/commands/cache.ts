@@ -52,7 +52,7 @@ export const command: Command = {
     const { values, positionals } = parseCommandLine(argv, { json: { type: 'boolean', default: false }, 'data-dir': { type: 'string' } }, HELP);
     const sub = positionals[0];
     if (positionals.length !== 1 || !['ls', 'list', 'stats', 'clear'].includes(sub)) throw usageError(`expected one of ls, stats, clear${sub ? `, got '${positionals.join(' ')}'` : ''}`, HELP);
-    const service = await createStudioService({ ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}), jobStore: 'memory' });
+    const service = await createStudioService({ ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}), jobStore: 'memory', watch: { autostart: false } });
     try {
       if (sub === 'ls' || sub === 'list') {
         const entries = await service['cache.list']();

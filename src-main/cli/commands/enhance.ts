@@ -1,5 +1,6 @@
 import type { QueueSetting } from '../../contract/farm';
 // `studio enhance`: upscale photos through the same job queue and worker process as the app.
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -27,7 +28,9 @@ import { ProgressBar } from '../progress';
 const HELP = `Usage: studio enhance <files|folders...> --scale N --method M [--out DIR] [options]
 
 Make photos larger and sharper. Each output is written as <name>_<method>_x<scale>.<ext>;
-an original is never replaced.
+an original is never replaced. When that name is taken (a re-run), the output is written as
+<name>_<method>_x<scale>-2.<ext> (then -3...) and the result line says so; --overwrite replaces
+the earlier output instead. One-off commands never run the app's watched folders.
 
   --scale N              upscale factor, 1-16 (non-integer allowed, e.g. 2.5)
   --method M             nearest | bilinear | bicubic | lanczos, or a model id (studio models)
@@ -243,6 +246,12 @@ function seconds(ms: number): string {
 }
 
 /** config.json `output` and `base64`: move the one output to its named file, write data URLs. */
+/** The name an output `x-2.png` would have had when `x.png` exists (it was taken), else undefined. */
+function takenNameOf(file: string): string | undefined {
+  const m = /^(.*)-\d+(\.[^./\\]+)$/.exec(file);
+  return m && existsSync(m[1] + m[2]) ? m[1] + m[2] : undefined;
+}
+
 async function finishOutputs(plan: EnhancePlan, item: Item, outputs: string[]): Promise<string[]> {
   let files = outputs;
   if (plan.outputFile && outputs[0]) {
@@ -330,6 +339,10 @@ export async function runEnhance(plan: EnhancePlan, queue?: QueueSetting): Promi
       out({ type: 'result', input: item.input, state, outputs, ...(error && state !== 'done' ? { error } : {}), ms, ...(job.backend ? { backend: job.backend } : {}) });
     } else if (state === 'done') {
       say(`done    ${item.label} -> ${outputs.map((o) => path.relative(process.cwd(), o) || o).join(', ')} (${seconds(ms)}${job.backend ? `, ${job.backend}` : ''})`);
+      for (const o of outputs) {
+        const taken = takenNameOf(o);
+        if (taken) say(`note    ${item.label}: ${path.basename(taken)} already exists, so this output is ${path.basename(o)} (--overwrite replaces it)`);
+      }
     } else {
       say(`${state.padEnd(7)} ${item.label}: ${error ? `${error.code}: ${error.message}` : state}`, true);
     }
@@ -362,6 +375,7 @@ export async function runEnhance(plan: EnhancePlan, queue?: QueueSetting): Promi
       ...(queue ? { queue } : {}),
       ...(plan.dataDir ? { dataDir: plan.dataDir } : {}),
       jobStore: 'memory', // one-shot: never touches the app's journal
+      watch: { autostart: false }, // nor runs the app's watched folders (nor waits for their locks)
       settingsDefaults: false, // the CLI's default is "same format as the photo"
       concurrency: plan.jobs,
       ...(plan.config?.maxMB ? { limits: { maxFileMB: plan.config.maxMB } } : {}),

@@ -58,6 +58,7 @@ export const command: Command = {
     const service = await createStudioService({
       ...(values['data-dir'] ? { dataDir: values['data-dir'] } : {}),
       jobStore: 'memory',
+      watch: { autostart: false }, // a one-off command never runs the app's watched folders
     });
     try {
       if (sub === 'add') {

@@ -108,7 +108,7 @@ export const command: Command = {
     } catch (err) {
       await service.dispose();
       const code = (err as { code?: unknown }).code;
-      if (code === 'EADDRINUSE') throw usageError(`port ${port} is already in use; pick another with --port (0 = any free port)`);
+      if (code === 'EADDRINUSE') throw usageError(`port ${port} is already in use; pick another with --port N (0 = any free port; through npm: npm start -- --port N)`);
       if (code === 'EADDRNOTAVAIL') throw usageError(`cannot bind ${host}: no such address on this machine`);
       throw err;
     }

@@ -12,7 +12,7 @@ const PLAIN: Partial<Record<ErrorCode, string>> = {
   E_FILE_TOO_LARGE: 'The file is too large',
   E_OUTPUT_TOO_LARGE: 'The enlarged photo would be too large',
   E_WOULD_OVERWRITE: 'Exporting would replace an existing file',
-  E_PATH_NOT_ALLOWED: 'That folder is outside the studio’s folders',
+  E_PATH_NOT_ALLOWED: 'That folder is not allowed yet',
   E_CANCELLED: 'Cancelled',
   E_WORKER_CRASHED: 'The processing engine stopped unexpectedly',
   E_BACKEND_UNAVAILABLE: 'The chosen compute backend cannot run here',

@@ -34,6 +34,11 @@ export function shortName(label: string): string {
 }
 
 /** Compute backends as people read them (one map for every view). */
+/** Where a job ran, in a few plain words (job cards, the viewer's footer): "on the CPU", "on the GPU". */
+export function ranOn(backend: string): string {
+  return /gpu|directml|coreml|cuda/i.test(backend) ? 'on the GPU' : 'on the CPU';
+}
+
 export const BACKEND_LABEL: Record<string, string> = {
   auto: 'Automatic (fastest that works here)',
   'onnx-cpu': 'CPU, all cores (ONNX Runtime)',

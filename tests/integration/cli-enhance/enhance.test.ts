@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeImage } from '../../../src-main/imaging';
+import { createStudioService } from '../../../src-main/service';
 
 // `studio enhance` end to end: the real bin/studio.js in a child process, real files, the real
 // worker process behind the service.
@@ -104,11 +105,34 @@ describe('studio enhance', () => {
     expect(a.stdout).toMatch(/alpha\.png -> .*alpha_nearest_x3\.png/);
     const b = await studio(['enhance', src, '--scale', '3', '--method', 'nearest']);
     expect(b.code).toBe(0);
+    // The re-run says where its output went, as --help says it will.
+    expect(b.stdout).toContain('alpha_nearest_x3.png already exists, so this output is alpha_nearest_x3-2.png');
+    expect((await studio(['enhance', '--help'])).stdout).toMatch(/<name>_<method>_x<scale>-2\.<ext>/);
     const c = await studio(['enhance', src, '--scale', '3', '--method', 'nearest', '--overwrite']);
     expect(c.code).toBe(0);
     const names = (await fs.readdir(path.join(dir, 'in'))).filter((f) => f.startsWith('alpha_nearest'));
     expect(names.sort()).toEqual(['alpha_nearest_x3-2.png', 'alpha_nearest_x3.png']);
     expect(Buffer.compare(await fs.readFile(src), before)).toBe(0);
+  });
+
+  it('a one-off enhance never runs the saved watched folders nor warns about their locks', async () => {
+    const data = path.join(dir, 'data');
+    const inbox = path.join(dir, 'watch-inbox');
+    const delivered = path.join(dir, 'watch-out');
+    await fs.mkdir(inbox, { recursive: true });
+    const svc = await createStudioService({ dataDir: data, jobStore: 'memory', watch: { autostart: false } });
+    try {
+      await svc['watches.add']({ source: inbox, recipe: { method: 'nearest', scale: 2, outDir: delivered }, options: { existing: false, stableMs: 100 } });
+    } finally {
+      await svc.dispose();
+    }
+    // A photo lands in the watched folder while the app is closed.
+    await sharp({ create: { width: 20, height: 12, channels: 3, background: '#808080' } }).png().toFile(path.join(inbox, 'arrived.png'));
+    const other = path.join(dir, 'in', 'alpha.png');
+    const r = await studio(['enhance', other, '--scale', '2', '--method', 'nearest', '--out', path.join(dir, 'one-off')]);
+    expect(r.code).toBe(0);
+    expect(r.stderr).not.toMatch(/watch|lock/i);
+    expect(await fs.readdir(delivered).catch(() => [])).toEqual([]);
   });
 
   it('reads config.json keys, reports the ignored ones, writes the named output and its base64', async () => {

@@ -42,4 +42,17 @@ describe('job events', () => {
     await fs.copyFile(photo, other);
     expect((await svc['jobs.enqueue']({ input: other, method: 'nearest', scale: 2 })).imageId).toBeUndefined();
   });
+
+  it('a pretrained net reports the phases it really has: decode, tiles, encode; never training', async () => {
+    const photo = path.join(dir, 'small.png');
+    await sharp({ create: { width: 16, height: 12, channels: 3, background: '#a63' } }).png().toFile(photo);
+    const phases: string[] = [];
+    svc.events.subscribe((e) => {
+      if (e.topic === 'job' && e.event.type === 'progress') phases.push(e.event.progress.phase);
+    });
+    const job = await svc['jobs.enqueue']({ input: photo, method: 'esrgan-slim', scale: 2, output: { dir: path.join(dir, 'out') } });
+    expect((await svc.queue.wait(job.id)).state).toBe('done');
+    expect(phases).toContain('infer');
+    expect(phases).not.toContain('train');
+  }, 120_000);
 });
