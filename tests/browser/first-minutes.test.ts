@@ -99,6 +99,7 @@ describe.skipIf(!canRun)('a photographer’s first minutes', () => {
     expect(await page.locator('[data-testid=folder-not-allowed]').count()).toBe(0);
     await page.click('[data-testid=export-confirm]');
     await expect.poll(() => readdir(pictures).catch(() => []), { timeout: 30_000 }).toHaveLength(1);
+    await expect.poll(() => dialog.count(), { timeout: 10_000 }).toBe(0); // closes once delivered
 
     // A client folder outside: the dialog says so before exporting, and the refusal agrees.
     const client = path.join(root, 'deliver', 'client-b');
@@ -126,9 +127,10 @@ describe.skipIf(!canRun)('a photographer’s first minutes', () => {
     await page.click('[data-testid=export-confirm]');
     await expect.poll(() => readdir(client), { timeout: 30_000 }).toHaveLength(1);
     expect((await sharp(path.join(client, (await readdir(client))[0])).metadata()).format).toBe('png');
-    const after = await call<{ allowedFolders: string[]; lastExportDirs: Record<string, string> }>('settings.get');
-    expect(after.body.value?.allowedFolders).toContain(client);
-    expect(after.body.value?.lastExportDirs.plain).toBe(client);
+    // The destination is remembered once the export succeeded (the file may land first).
+    const current = async () => (await call<{ allowedFolders: string[]; lastExportDirs: Record<string, string> }>('settings.get')).body.value;
+    await expect.poll(async () => (await current())?.lastExportDirs.plain, { timeout: 10_000 }).toBe(client);
+    expect((await current())?.allowedFolders).toContain(client);
   }, 120_000);
 
   it('lists the allowed folders in Settings and browses the home folder by the server’s listing', async () => {

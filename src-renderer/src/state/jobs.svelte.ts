@@ -161,32 +161,37 @@ export class JobsStore {
    */
   async exportImages(images: ImageItem[], planFor: (img: ImageItem) => ExportPlan): Promise<number> {
     let n = 0;
+    // Results are delivered from their files in seconds: waited for, so a refused destination
+    // keeps the dialog open with its notice.
+    const delivered: Promise<boolean>[] = [];
     for (const img of images) {
       try {
         const plan = planFor(img);
         if ('jobId' in plan) {
-          void this.exportResult(img.name, plan.jobId, plan.export);
+          delivered.push(this.exportResult(img.name, plan.jobId, plan.export));
         } else {
           const job = await this.client.call('jobs.enqueue', { ...plan.enhance, input: img.path });
           this.remember(job);
           this.exportJobs.set(job.id, plan.export);
           // Done before this answer came: its state event passed without knowing it was an export.
           this.noticeExport(this.jobs[job.id] ?? job);
+          n++;
         }
-        n++;
       } catch (err) {
         toasts.error(toPayload(err), `Cannot export ${img.name}`);
       }
     }
-    return n;
+    return n + (await Promise.all(delivered)).filter(Boolean).length;
   }
 
-  private async exportResult(name: string, jobId: string, exp: Omit<ResultExport, 'jobId'>): Promise<void> {
+  private async exportResult(name: string, jobId: string, exp: Omit<ResultExport, 'jobId'>): Promise<boolean> {
     try {
       const { files } = await this.client.call('jobs.export', { ...exp, jobId });
       toasts.push({ kind: 'success', title: `Exported ${name}`, detail: files.join('\n') }, 8000);
+      return true;
     } catch (err) {
       toasts.error(toPayload(err), `Cannot export ${name}`);
+      return false;
     }
   }
 
