@@ -34,6 +34,7 @@ export const ERROR_CODES = [
   'E_FARM_FILE_MISSING', // a farm worker cannot see the job's file (shared storage not mounted, wrong --path-map)
   'E_FARM_INSECURE', // a Redis URL off this machine without credentials (and no --insecure)
   'E_FARM_UNAVAILABLE', // the farm's Redis cannot be reached
+  'E_FARM_AUTH', // the farm's Redis refused the login (wrong password, disabled user) or the user's ACL lacks the studio's keys
   'E_INTERNAL',
 ] as const;
 
@@ -126,6 +127,7 @@ const HTTP_STATUS: Partial<Record<ErrorCode, number>> = {
   E_FARM_FILE_MISSING: 404,
   E_FARM_INSECURE: 400,
   E_FARM_UNAVAILABLE: 503,
+  E_FARM_AUTH: 503,
 };
 
 export function httpStatusOf(code: ErrorCode): number {

@@ -31,29 +31,33 @@ ${QUEUE_HELP}
                       ZSSR models between machines; default: the data folder's cache)
   --name NAME         shown in the studio's job cards and Workers list (default: host name#pid)
   --lock-ms MS        a killed worker's job goes to another worker after this long (default 30000)
+  --drain-ms MS       on SIGTERM/SIGINT: take no new job, let running ones finish for this long,
+                      then put them back in the queue for another worker, and exit 0
+                      (default 60000; a second signal puts them back at once)
   --data-dir DIR      studio data folder (default: STUDIO_DATA_DIR, else the user-data folder)`;
+
+/** The worker's own options (beside --queue, --queue-prefix, --insecure and the global --data-dir). */
+export const WORKER_OPTIONS = {
+  concurrency: { type: 'string' },
+  'path-map': { type: 'string', multiple: true },
+  'shared-dir': { type: 'string' },
+  'cache-dir': { type: 'string' },
+  name: { type: 'string' },
+  'lock-ms': { type: 'string' },
+  'drain-ms': { type: 'string' },
+} as const;
 
 export const command: Command = {
   summary: 'take jobs from a farm queue (Redis) and run them on this machine',
   help: HELP,
   async run(rawArgv) {
     const { argv, queue } = takeQueue(rawArgv);
-    const { values, positionals } = parseCommandLine(
-      argv,
-      {
-        concurrency: { type: 'string' },
-        'path-map': { type: 'string', multiple: true },
-        'shared-dir': { type: 'string' },
-        'cache-dir': { type: 'string' },
-        name: { type: 'string' },
-        'lock-ms': { type: 'string' },
-      },
-      HELP,
-    );
+    const { values, positionals } = parseCommandLine(argv, WORKER_OPTIONS, HELP);
     if (positionals.length) throw usageError(`unexpected argument '${positionals[0]}'`, HELP);
     if (!queue || queue.kind !== 'redis') throw usageError('--queue redis://… is required', HELP);
     const concurrency = parseNumber('concurrency', values.concurrency, { min: 1, max: 64, integer: true }, HELP) ?? 1;
     const lockMs = parseNumber('lock-ms', values['lock-ms'], { min: 1000, max: 3_600_000, integer: true }, HELP);
+    const drainMs = parseNumber('drain-ms', values['drain-ms'], { min: 0, max: 86_400_000, integer: true }, HELP) ?? 60_000;
     const pathMaps = (values['path-map'] ?? []).map((m) => {
       try {
         return parsePathMap(m);
@@ -88,14 +92,23 @@ export const command: Command = {
       onCompleted: (id) => removeOutputLedger(shared, id),
     });
     await sweepLedgers(shared, farm.isFinished);
+    console.error(`studio worker: shared folder ${shared}, model cache ${cacheDir}`);
     console.log(`studio worker ${farm.name}: ready`);
-    await new Promise<void>((resolve) => {
-      const stop = () => resolve();
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
+    const signal = await new Promise<NodeJS.Signals>((resolve) => {
+      process.once('SIGINT', resolve);
+      process.once('SIGTERM', resolve);
     });
-    await farm.close();
+    console.error(`studio worker: ${signal}: taking no new job; running ones have ${drainMs / 1000} s to finish`);
+    // A second signal: put the running jobs back now.
+    const drained = new Promise<{ finished: number; returned: number }>((resolve) => {
+      const now = () => resolve(farm.drain(0));
+      process.once('SIGINT', now);
+      process.once('SIGTERM', now);
+      void farm.drain(drainMs).then(resolve);
+    });
+    const { finished, returned } = await drained;
     await pool.dispose();
+    console.error(`studio worker: stopped (${finished} finished while draining, ${returned} put back in the queue)`);
     return 0;
   },
 };

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { StudioError } from '../../contract/errors';
 import type { RedisQueueSetting } from '../../contract/farm';
 
@@ -62,6 +63,60 @@ export function redisConnection(s: RedisQueueSetting, env: NodeJS.ProcessEnv = p
     ...(u.protocol === 'rediss:' ? { tls: {} } : {}),
     maxRetriesPerRequest: null,
   };
+}
+
+/** The queue as a log line names it: the URL without its password, and where the password comes from. */
+export function describeQueue(s: RedisQueueSetting, env: NodeJS.ProcessEnv = process.env): string {
+  const url = redactUrl(s.url);
+  let fromEnv = false;
+  try {
+    fromEnv = !new URL(s.url).password && !!env.STUDIO_REDIS_PASSWORD;
+  } catch {
+    // redactUrl said so
+  }
+  return fromEnv ? `${url} (password from STUDIO_REDIS_PASSWORD)` : url;
+}
+
+const AUTH_REFUSED = /WRONGPASS|invalid (username-)?password|user is disabled/i;
+const AUTH_MISSING = /NOAUTH|Authentication required/i;
+
+/**
+ * Connects once to the farm's Redis and tries what the studio needs (its keys under the prefix,
+ * INFO), so that a wrong password or a too narrow ACL is one clear error at start
+ * (E_FARM_AUTH) rather than a client that reconnects for ever; an unreachable Redis is
+ * E_FARM_UNAVAILABLE. Messages name the URL with its password masked.
+ */
+export async function checkRedis(s: RedisQueueSetting, timeoutMs = 10_000, env: NodeJS.ProcessEnv = process.env): Promise<void> {
+  const connection = redisConnection(s, env);
+  const where = `the farm's Redis at ${redactUrl(s.url)}`;
+  const user = connection.username ?? 'default';
+  let firstError: Error | undefined;
+  const redis = new Redis({ ...connection, lazyConnect: true, connectTimeout: timeoutMs, retryStrategy: () => null, maxRetriesPerRequest: 0, enableOfflineQueue: false });
+  redis.on('error', (err: Error) => void (firstError ??= err));
+  try {
+    try {
+      await redis.connect();
+    } catch (err) {
+      const e = firstError ?? (err as Error);
+      if (AUTH_REFUSED.test(e.message)) throw new StudioError('E_FARM_AUTH', `${where} refused user '${user}': wrong password, or the user is disabled`);
+      if (AUTH_MISSING.test(e.message)) throw new StudioError('E_FARM_AUTH', `${where} wants a password: put it in STUDIO_REDIS_PASSWORD (and the user in the URL)`);
+      const tls = /certificate|self[- ]signed|SSL|TLS/i.test(e.message) ? ' (for a private certificate authority, name its file in NODE_EXTRA_CA_CERTS)' : '';
+      throw new StudioError('E_FARM_UNAVAILABLE', `cannot reach ${where}: ${e.message}${tls}`);
+    }
+    const prefix = s.prefix ?? DEFAULT_PREFIX;
+    try {
+      await redis.exists(`${prefix}:${QUEUE_NAME}:meta`);
+      await redis.info('server');
+    } catch (err) {
+      const m = (err as Error).message;
+      if (/NOPERM/.test(m)) {
+        throw new StudioError('E_FARM_AUTH', `${where}: user '${user}' may not use what the studio needs (${m}); grant it ~${prefix}:* &${prefix}:* as docs/farm.md shows`);
+      }
+      throw new StudioError('E_FARM_UNAVAILABLE', `${where} did not answer: ${m}`);
+    }
+  } finally {
+    redis.disconnect();
+  }
 }
 
 /** `--path-map FROM=TO`: the coordinator's paths as this worker mounts them. */

@@ -7,7 +7,7 @@ import type { FarmWorker, RedisQueueSetting } from '../../contract/farm';
 import { addLossPoint, type JobEvent, type JobInfo, type JobState } from '../../contract/jobs';
 import { emitJobEvent, waitForJob, type EnqueueOptions, type JobFilter, type Jobs, type SubmitResult } from '../queue';
 import { isFinished } from '../record';
-import { DEFAULT_PREFIX, QUEUE_NAME, redactUrl, redisConnection, type RedisConnection } from './connection';
+import { checkRedis, DEFAULT_PREFIX, QUEUE_NAME, redactUrl, redisConnection, type RedisConnection } from './connection';
 import { decodeError, farmKeys, FarmJobData, FarmJobResult } from './protocol';
 import { WorkerJobEvent } from '../worker-protocol';
 
@@ -56,9 +56,10 @@ export class FarmQueue implements Jobs {
   static async open(opts: FarmQueueOptions): Promise<FarmQueue> {
     const connection: RedisConnection = redisConnection(opts.setting);
     const prefix = opts.setting.prefix ?? DEFAULT_PREFIX;
+    const timeout = opts.callTimeoutMs ?? 10_000;
+    await checkRedis(opts.setting, timeout); // a wrong password is an error now, not a client retrying for ever
     const redis = new Redis({ ...connection, lazyConnect: true });
     redis.on('error', () => undefined); // reconnects on its own; outages are reported by the timer below
-    const timeout = opts.callTimeoutMs ?? 10_000;
     try {
       await withTimeout(redis.connect(), timeout, `cannot reach the farm's Redis at ${redactUrl(opts.setting.url)}`);
     } catch (err) {

@@ -1,6 +1,6 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
-import { Job, UnrecoverableError, Worker } from 'bullmq';
+import { Job, UnrecoverableError, WaitingError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { EnhanceRequest } from '../../contract/enhance';
 import { toErrorPayload, type ErrorPayload } from '../../contract/errors';
@@ -8,7 +8,7 @@ import type { RedisQueueSetting } from '../../contract/farm';
 import type { JobInfo } from '../../contract/jobs';
 import type { JobRunner } from '../worker-pool';
 import type { WorkerJobEvent } from '../worker-protocol';
-import { DEFAULT_PREFIX, mapPath, QUEUE_NAME, redactUrl, redisConnection, type PathMap } from './connection';
+import { checkRedis, DEFAULT_PREFIX, describeQueue, mapPath, QUEUE_NAME, redactUrl, redisConnection, type PathMap } from './connection';
 import { encodeError, farmKeys, FarmJobData, type FarmJobResult } from './protocol';
 
 export interface FarmWorkerOptions {
@@ -47,7 +47,20 @@ export function mapRequest(req: EnhanceRequest, maps: readonly PathMap[], revers
  * the job to another worker, whose run first removes what the interrupted one wrote (the output
  * ledger on the shared folder).
  */
-export async function startFarmWorker(opts: FarmWorkerOptions): Promise<{ worker: Worker; name: string; isFinished(jobId: string): Promise<boolean>; close(): Promise<void> }> {
+export interface FarmWorkerHandle {
+  worker: Worker;
+  name: string;
+  isFinished(jobId: string): Promise<boolean>;
+  /**
+   * Takes no new job; running ones may finish within `graceMs`, then are stopped and put back in
+   * the queue at once (another worker takes them without waiting for their lock to expire).
+   */
+  drain(graceMs: number): Promise<{ finished: number; returned: number }>;
+  close(): Promise<void>;
+}
+
+export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWorkerHandle> {
+  await checkRedis(opts.setting); // a wrong password or a narrow ACL: one clear error, not endless retries
   const connection = redisConnection(opts.setting);
   const prefix = opts.setting.prefix ?? DEFAULT_PREFIX;
   const keys = farmKeys(prefix, QUEUE_NAME);
@@ -59,7 +72,13 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<{ worker
   redis.on('error', () => undefined);
   sub.on('error', () => undefined);
 
-  const processor = async (job: Job, _token?: string, signal?: AbortSignal): Promise<FarmJobResult> => {
+  // Running jobs, so a drain can stop them and put them back; `returning` marks those it stopped.
+  const running = new Map<string, AbortController>();
+  const returning = new Set<string>();
+  let finishedWhileDraining = 0;
+  let draining = false;
+
+  const processor = async (job: Job, token?: string, signal?: AbortSignal): Promise<FarmJobResult> => {
     const id = String(job.id);
     const fail = (p: ErrorPayload): never => {
       // A crash of the engine process is worth another attempt; a coded error is the job's answer.
@@ -87,6 +106,7 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<{ worker
     };
     const ac = new AbortController();
     signal?.addEventListener('abort', () => ac.abort(), { once: true });
+    running.set(id, ac);
     let lastTrain = 0;
     const onEvent = (e: WorkerJobEvent) => {
       // Training sends an event per step: a few a second reach Redis, the rest only the curve's thinning.
@@ -99,6 +119,7 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<{ worker
     };
     try {
       const r = await opts.runner.run(info, { signal: ac.signal, onEvent });
+      if (draining) finishedWhileDraining++;
       return {
         outputs: r.outputs.map((o) => mapPath(o, maps, true)),
         ...(r.backend ? { backend: r.backend } : {}),
@@ -106,7 +127,14 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<{ worker
         worker: name,
       };
     } catch (err) {
+      if (returning.has(id)) {
+        // Stopped by a drain: back to the queue, not a failure (its next run starts from the ledger).
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
       return fail(signal?.aborted ? { code: 'E_CANCELLED', message: 'cancelled' } : toErrorPayload(err));
+    } finally {
+      running.delete(id);
     }
   };
 
@@ -121,15 +149,38 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<{ worker
     // A job whose worker was killed goes back to the queue this many times before it fails.
     maxStalledCount: 5,
   });
-  worker.on('error', (err) => log(`queue error: ${err.message.replaceAll(opts.setting.url, redactUrl(opts.setting.url))}`));
+  // A Redis that stays away or refuses the login repeats its error on every reconnect: said once.
+  let lastError = '';
+  worker.on('error', (err) => {
+    const m = err.message.replaceAll(opts.setting.url, redactUrl(opts.setting.url));
+    if (m !== lastError) log(`queue error: ${m}`);
+    lastError = m;
+  });
+  worker.on('ready', () => void (lastError = ''));
   worker.on('completed', (job) => void Promise.resolve(opts.onCompleted?.(String(job.id))).catch(() => undefined));
   await sub.subscribe(keys.channel);
   sub.on('message', (_channel, jobId: string) => worker.cancelJob(jobId, 'cancelled'));
   await worker.waitUntilReady();
-  log(`${name} takes jobs from ${redactUrl(opts.setting.url)} (prefix ${prefix}, ${opts.concurrency} at a time)`);
+  log(`${name} takes jobs from ${describeQueue(opts.setting)}, prefix ${prefix}, ${opts.concurrency} at a time`);
+  for (const m of maps) log(`path map: ${m.from} (coordinator) = ${m.to} (here)`);
   return {
     worker,
     name,
+    drain: async (graceMs: number) => {
+      draining = true;
+      const closed = worker.close(); // takes no new job, waits for the running ones
+      const timer = setTimeout(() => {
+        for (const [id, ac] of running) {
+          returning.add(id);
+          ac.abort();
+        }
+      }, graceMs);
+      await closed;
+      clearTimeout(timer);
+      sub.disconnect();
+      redis.disconnect();
+      return { finished: finishedWhileDraining, returned: returning.size };
+    },
     isFinished: async (jobId: string) => {
       const job = await Job.fromId(worker, jobId);
       return !job || (await job.getState()) === 'completed';
