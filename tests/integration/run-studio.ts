@@ -6,8 +6,8 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 export const root = path.resolve(import.meta.dirname, '../..');
 
-export function studio(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return run(process.execPath, [path.join(root, 'bin/studio.js'), ...args], { cwd: root }).then(
+export function studio(args: string[], env?: NodeJS.ProcessEnv): Promise<{ code: number; stdout: string; stderr: string }> {
+  return run(process.execPath, [path.join(root, 'bin/studio.js'), ...args], { cwd: root, ...(env ? { env: { ...process.env, ...env } } : {}) }).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );

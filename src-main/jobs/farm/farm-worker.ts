@@ -117,9 +117,12 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
       }
       void job.updateProgress(e).catch(() => undefined);
     };
+    const t0 = Date.now();
+    log(`job ${id}: ${request.input} (attempt ${job.attemptsStarted})`);
     try {
       const r = await opts.runner.run(info, { signal: ac.signal, onEvent });
       if (draining) finishedWhileDraining++;
+      log(`job ${id}: done in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
       return {
         outputs: r.outputs.map((o) => mapPath(o, maps, true)),
         ...(r.backend ? { backend: r.backend } : {}),
@@ -130,9 +133,12 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
       if (returning.has(id)) {
         // Stopped by a drain: back to the queue, not a failure (its next run starts from the ledger).
         await job.moveToWait(token);
+        log(`job ${id}: put back in the queue`);
         throw new WaitingError();
       }
-      return fail(signal?.aborted ? { code: 'E_CANCELLED', message: 'cancelled' } : toErrorPayload(err));
+      const p: ErrorPayload = signal?.aborted ? { code: 'E_CANCELLED', message: 'cancelled' } : toErrorPayload(err);
+      log(`job ${id}: ${p.code}: ${p.message}`);
+      return fail(p);
     } finally {
       running.delete(id);
     }

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { root } from '../run-studio';
@@ -15,37 +16,68 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-async function waitForPort(port: number, ms = 10_000): Promise<void> {
+async function waitForPort(port: number, host = '127.0.0.1', ms = 10_000): Promise<void> {
   const end = Date.now() + ms;
   for (;;) {
     const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect(port, '127.0.0.1', () => {
+      const s = net.connect(port, host, () => {
         s.end();
         resolve(true);
       });
       s.on('error', () => resolve(false));
     });
     if (ok) return;
-    if (Date.now() > end) throw new Error(`nothing listens on ${port}`);
+    if (Date.now() > end) throw new Error(`nothing listens on ${host}:${port}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-/** A real redis-server on loopback with its data in `dir`, persistence on (AOF, fsync always). */
+export interface RedisServerOptions {
+  /** A redis.conf read first (the command line's settings win over it). */
+  confFile?: string;
+  /** The address it listens on (default loopback). */
+  bind?: string;
+  /** TLS only, on `port`: the server's certificate and key, and the CA that signed it. */
+  tls?: { cert: string; key: string; ca: string };
+}
+
+/** A real redis-server with its data in `dir`, persistence on (AOF, fsync always). */
 export class RedisServer {
   proc: ChildProcess | undefined;
+  log = '';
   constructor(
     readonly dir: string,
     readonly port: number,
+    readonly opts: RedisServerOptions = {},
   ) {}
 
+  get host(): string {
+    return this.opts.bind ?? '127.0.0.1';
+  }
+
   get url(): string {
-    return `redis://127.0.0.1:${this.port}`;
+    return `${this.opts.tls ? 'rediss' : 'redis'}://${this.host}:${this.port}`;
+  }
+
+  /** The URL with a user (and password) in it. */
+  urlFor(user: string, password?: string): string {
+    return this.url.replace('://', `://${user}${password !== undefined ? `:${encodeURIComponent(password)}` : ''}@`);
   }
 
   async start(): Promise<void> {
-    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--daemonize', 'no'], { stdio: 'ignore' });
-    await waitForPort(this.port);
+    const { confFile, tls } = this.opts;
+    const ports = tls
+      ? ['--port', '0', '--tls-port', String(this.port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-ca-cert-file', tls.ca, '--tls-auth-clients', 'no']
+      : ['--port', String(this.port)];
+    const args = [...(confFile ? [confFile] : []), ...ports, '--bind', this.host, '--dir', this.dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '', '--daemonize', 'no'];
+    this.proc = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc.stdout?.setEncoding('utf8').on('data', (t: string) => (this.log += t));
+    this.proc.stderr?.setEncoding('utf8').on('data', (t: string) => (this.log += t));
+    try {
+      await waitForPort(this.port, this.host);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; redis-server said: ${this.log}`);
+    }
   }
 
   /** SIGTERM: Redis flushes its AOF and exits (a restart keeps every acknowledged job). */
@@ -59,8 +91,10 @@ export class RedisServer {
 }
 
 /** `studio worker` as a separate process (bin/studio.js), as a machine of the farm runs it. */
-export function startWorker(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess & { log: string[] } {
-  const p = spawn(process.execPath, [path.join(root, 'bin/studio.js'), 'worker', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }) as ChildProcess & { log: string[] };
+export function startWorker(args: string[], env: NodeJS.ProcessEnv = {}, wrap: string[] = []): ChildProcess & { log: string[] } {
+  // `wrap` runs it through another command, e.g. ['ip', 'netns', 'exec', NS] for another network.
+  const [cmd, ...pre] = [...wrap, process.execPath];
+  const p = spawn(cmd, [...pre, path.join(root, 'bin/studio.js'), 'worker', ...args], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }) as ChildProcess & { log: string[] };
   p.log = [];
   p.stdout?.setEncoding('utf8').on('data', (t: string) => p.log.push(t));
   p.stderr?.setEncoding('utf8').on('data', (t: string) => p.log.push(t));
@@ -80,4 +114,15 @@ export async function stopProcess(p: ChildProcess, signal: NodeJS.Signals = 'SIG
   if (p.exitCode !== null || p.signalCode !== null) return;
   p.kill(signal);
   await once(p, 'exit');
+}
+
+/**
+ * The redis.conf that docs/farm.md recommends, with `password` for CHANGE-ME: the tests run
+ * exactly the documented ACL user, so the recipe cannot drift from what works.
+ */
+export async function documentedRedisConf(password: string): Promise<string> {
+  const doc = await fs.readFile(path.join(root, 'docs/farm.md'), 'utf8');
+  const m = /```\n# redis\.conf\n([\s\S]*?)```/.exec(doc);
+  if (!m || !m[1].includes('CHANGE-ME')) throw new Error('docs/farm.md has no redis.conf block with a CHANGE-ME password');
+  return m[1].replace('CHANGE-ME', password);
 }
