@@ -70,10 +70,15 @@ export function takeDataDir(argv: string[]): { argv: string[]; dataDir?: string 
   return dataDir ? { argv: rest, dataDir } : { argv: rest };
 }
 
-export const QUEUE_HELP = `  --queue URL       run jobs on a farm: redis://user:password@host:port (see docs/farm.md;
-                    the password may come from STUDIO_REDIS_PASSWORD instead)
-  --queue-prefix P  the farm's key prefix in Redis (default studio)
-  --insecure        allow a Redis on another machine without a password`;
+/** The --queue options' help, its descriptions starting at `column` like the command's own. */
+export function queueHelp(column: number): string {
+  const rows: [string, string[]][] = [
+    ['--queue URL', ['run jobs on a farm: redis://user:password@host:port, or rediss:// for', 'TLS (see docs/farm.md; the password may come from STUDIO_REDIS_PASSWORD)']],
+    ['--queue-prefix P', ["the farm's key prefix in Redis (default studio)"]],
+    ['--insecure', ['allow a Redis on another machine without a password']],
+  ];
+  return rows.map(([flag, lines]) => lines.map((l, i) => `${i ? '' : `  ${flag}`}`.padEnd(column) + l).join('\n')).join('\n');
+}
 
 /**
  * Takes `--queue URL`, `--queue-prefix P` and `--insecure` out of argv (serve, watch, enhance and

@@ -20,7 +20,7 @@ import { resolveConfig } from '../../engine/zssr/config';
 import { loadKernelFile, writeOutput } from '../../imaging';
 import { createStudioService, type StudioService } from '../../service';
 import { IMAGE_EXTENSIONS, imageTypeOf } from '../../base/image-types';
-import { parseChoice, parseCommandLine, parseNumber, usageError, QUEUE_HELP, takeQueue } from '../args';
+import { parseChoice, parseCommandLine, parseNumber, usageError, queueHelp, takeQueue } from '../args';
 import { readEnhanceConfig, type EnhanceConfig } from '../enhance-config';
 import type { Command } from '../main';
 import { ProgressBar } from '../progress';
@@ -63,7 +63,7 @@ the earlier output instead. One-off commands never run the app's watched folders
   --overwrite            replace existing output files (never the originals)
   --no-cache             do not use the per-image model cache (learned methods)
   --json                 one JSON object per line on stdout (events, results, summary)
-${QUEUE_HELP}
+${queueHelp(25)}
   --data-dir DIR         studio data folder (default: STUDIO_DATA_DIR or the user-data folder)
 
 Exit codes: 0 all photos done, 1 some failed, 2 usage error, 130 interrupted.`;

@@ -7,7 +7,7 @@ import { renderUnicodeCompact } from 'uqr';
 import { builtFile } from '../../base/resources';
 import { createStudioService } from '../../service';
 import { isLoopbackHost, startStudioServer } from '../../server';
-import { parseCommandLine, parseNumber, usageError, QUEUE_HELP, takeQueue } from '../args';
+import { parseCommandLine, parseNumber, usageError, queueHelp, takeQueue } from '../args';
 import type { Command } from '../main';
 
 const DEFAULT_PORT = 4817;
@@ -30,7 +30,7 @@ Options:
   --max-mb N        upload limit in MB (default: the studio's max_MB limit)
   --allow-dir DIR   another folder calls may read from or export to (repeatable); by
                     default only the studio's data folder is reachable over HTTP
-${QUEUE_HELP}
+${queueHelp(20)}
   --data-dir DIR    studio data folder (default: STUDIO_DATA_DIR, else the user-data folder)
 
 The first line printed is the URL. In LAN mode a pairing URL (and its QR code) carries the

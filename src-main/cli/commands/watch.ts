@@ -9,7 +9,7 @@ import { createStudioService } from '../../service';
 import { dataPaths, resolveDataDir } from '../../service/data-dir';
 import { shortHash, stableJson } from '../../watch/hash';
 import { describeReport } from '../../watch/manager';
-import { parseChoice, parseCommandLine, parseNumber, usageError, QUEUE_HELP, takeQueue } from '../args';
+import { parseChoice, parseCommandLine, parseNumber, usageError, queueHelp, takeQueue } from '../args';
 import type { Command } from '../main';
 
 const HELP = `Usage: studio watch <dir> --method M --scale S --out DIR [options]
@@ -39,7 +39,7 @@ Options:
   --stable-ms MS         a file counts as completely written when its size has not changed
                          for this long (default 1000)
   --no-skip-duplicates   process a photo even when the same content was done before
-${QUEUE_HELP}
+${queueHelp(25)}
   --data-dir DIR         studio data folder (global option; the watch's journal lives in
                          <data dir>/watch/)
 

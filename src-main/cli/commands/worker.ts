@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { Command } from '../main';
-import { parseCommandLine, parseNumber, QUEUE_HELP, takeQueue, usageError } from '../args';
+import { parseCommandLine, parseNumber, queueHelp, takeQueue, usageError } from '../args';
 import { childProcessSpawner } from '../../jobs/child-process';
 import { parsePathMap } from '../../jobs/farm/connection';
 import { startFarmWorker } from '../../jobs/farm/farm-worker';
@@ -21,7 +21,7 @@ and runs them in the studio's engine process on this machine. Photos and outputs
 storage; see docs/farm.md.
 
 Options:
-${QUEUE_HELP}
+${queueHelp(22)}
   --concurrency N     jobs at once on this machine (default 1)
   --path-map FROM=TO  the coordinator's folder FROM is mounted here at TO (repeatable)
   --shared-dir DIR    a folder on the shared storage every worker mounts at the same place

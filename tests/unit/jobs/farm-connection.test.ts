@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mapPath, parsePathMap, redactUrl, redisConnection } from '../../../src-main/jobs/farm/connection';
+import { describeQueue, mapPath, parsePathMap, redactUrl, redisConnection } from '../../../src-main/jobs/farm/connection';
 import { decodeError, encodeError } from '../../../src-main/jobs/farm/protocol';
 import { takeQueue } from '../../../src-main/cli/args';
 
@@ -24,6 +24,12 @@ describe('farm connection settings', () => {
     }
     expect(message).toMatch(/redis:\/\//);
     expect(message).not.toContain('hunter2');
+  });
+
+  it('names the queue in logs with the password masked, and says where a password from the env came from', () => {
+    expect(describeQueue({ kind: 'redis', url: 'rediss://studio:hunter2@nas:6379' }, { STUDIO_REDIS_PASSWORD: 'other' })).toBe('rediss://studio:***@nas:6379');
+    expect(describeQueue({ kind: 'redis', url: 'redis://studio@nas:6379' }, { STUDIO_REDIS_PASSWORD: 'hunter2' })).toBe('redis://studio@nas:6379 (password from STUDIO_REDIS_PASSWORD)');
+    expect(describeQueue({ kind: 'redis', url: 'redis://127.0.0.1:6379' }, {})).toBe('redis://127.0.0.1:6379');
   });
 
   it('takes --queue, --queue-prefix and --insecure out of a command line', () => {
