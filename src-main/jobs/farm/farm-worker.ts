@@ -77,6 +77,7 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
   const returning = new Set<string>();
   let finishedWhileDraining = 0;
   let draining = false;
+  let graceOver = false;
 
   const processor = async (job: Job, token?: string, signal?: AbortSignal): Promise<FarmJobResult> => {
     const id = String(job.id);
@@ -107,6 +108,11 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
     const ac = new AbortController();
     signal?.addEventListener('abort', () => ac.abort(), { once: true });
     running.set(id, ac);
+    // Fetched just as a drain's grace ran out: straight back to the queue.
+    if (graceOver) {
+      returning.add(id);
+      ac.abort();
+    }
     let lastTrain = 0;
     const onEvent = (e: WorkerJobEvent) => {
       // Training sends an event per step: a few a second reach Redis, the rest only the curve's thinning.
@@ -176,6 +182,7 @@ export async function startFarmWorker(opts: FarmWorkerOptions): Promise<FarmWork
       draining = true;
       const closed = worker.close(); // takes no new job, waits for the running ones
       const timer = setTimeout(() => {
+        graceOver = true;
         for (const [id, ac] of running) {
           returning.add(id);
           ac.abort();

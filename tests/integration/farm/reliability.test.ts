@@ -83,17 +83,20 @@ describe('studio farm on Redis (real redis-server and worker processes)', () => 
     const before = await hashes(f.inputs);
     const q = await FarmQueue.open({ setting: { kind: 'redis', url: f.redis.url } });
     cleanups.push(() => q.close());
-    const workers = [worker(f, 'alpha'), worker(f, 'beta'), worker(f, 'gamma')];
-    await Promise.all(workers.map((w) => workerReady(w)));
+    let victim = worker(f, 'alpha');
+    await workerReady(victim);
 
-    // The victim is killed as soon as it is seen running a job (the engine is then mid-job).
+    // The victim is killed as soon as it is seen running a job (the engine is then mid-job). The
+    // other two join after its second death: started together, they could finish the batch
+    // while it restarts, before it died five times.
     let kills = 0;
-    let victim = workers[0];
     let killing = false;
+    const others: Promise<void>[] = [];
     const off = q.subscribe((e) => {
       if (e.type !== 'state' || e.state !== 'running' || e.job?.worker !== 'alpha' || kills >= 5 || killing) return;
       killing = true;
       kills++;
+      if (kills === 2) others.push(...['beta', 'gamma'].map((n) => workerReady(worker(f, n))));
       void (async () => {
         await stopProcess(victim, 'SIGKILL');
         victim = worker(f, 'alpha');
@@ -109,6 +112,7 @@ describe('studio farm on Redis (real redis-server and worker processes)', () => 
 
     const finished = await Promise.all(jobs.map((j) => q.wait(j.id)));
     off();
+    await Promise.all(others);
     expect(kills).toBe(5);
     expect(finished.filter((j) => j.state !== 'done').map((j) => [j.state, j.error])).toEqual([]);
     expect(new Set(finished.map((j) => j.worker))).toEqual(new Set(['alpha', 'beta', 'gamma']));
