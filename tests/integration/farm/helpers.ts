@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
+import { afterAll, afterEach } from 'vitest';
 import { root } from '../run-studio';
 
 /** A free loopback port (the OS picks it). */
@@ -125,4 +126,20 @@ export async function documentedRedisConf(password: string): Promise<string> {
   const m = /```\n# redis\.conf\n([\s\S]*?)```/.exec(doc);
   if (!m || !m[1].includes('CHANGE-ME')) throw new Error('docs/farm.md has no redis.conf block with a CHANGE-ME password');
   return m[1].replace('CHANGE-ME', password);
+}
+
+/**
+ * A test file's cleanups: `cleanups` run after each test (last first, errors ignored), the
+ * folders in `roots` are removed after the file.
+ */
+export function cleanupHooks(): { cleanups: (() => Promise<void>)[]; roots: string[] } {
+  const cleanups: (() => Promise<void>)[] = [];
+  const roots: string[] = [];
+  afterEach(async () => {
+    for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
+  });
+  afterAll(async () => {
+    for (const r of roots) await fs.rm(r, { recursive: true, force: true });
+  });
+  return { cleanups, roots };
 }

@@ -2,24 +2,17 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EnhanceRequest } from '../../../src-main/contract/enhance';
 import type { JobInfo } from '../../../src-main/contract/jobs';
 import { FarmQueue } from '../../../src-main/jobs/farm/farm-queue';
 import { noisyPng, tempDir } from '../worker/helpers';
-import { freePort, RedisServer, startWorker, stopProcess, workerReady } from './helpers';
+import { cleanupHooks, freePort, RedisServer, startWorker, stopProcess, workerReady } from './helpers';
 
 // The farm with real parts: redis-server, `studio worker` processes, the coordinator's FarmQueue.
 // Exactly once per photo whatever dies: a worker (SIGKILL), Redis (restart), the coordinator.
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-const roots: string[] = [];
-afterAll(async () => {
-  for (const r of roots) await fs.rm(r, { recursive: true, force: true });
-});
+const { cleanups, roots } = cleanupHooks();
 
 interface Farm {
   root: string;

@@ -4,11 +4,11 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FarmQueue } from '../../../src-main/jobs/farm/farm-queue';
 import { studio } from '../run-studio';
 import { noisyPng, tempDir } from '../worker/helpers';
-import { documentedRedisConf, freePort, RedisServer, startWorker, stopProcess, workerReady } from './helpers';
+import { cleanupHooks, documentedRedisConf, freePort, RedisServer, startWorker, stopProcess, workerReady } from './helpers';
 
 // The farm as docs/farm.md sets it up: Redis with the documented ACL user and a password (and
 // over TLS), real `studio worker` and `studio enhance` processes. A wrong password is one clear
@@ -17,14 +17,7 @@ import { documentedRedisConf, freePort, RedisServer, startWorker, stopProcess, w
 const SECRET = `pw-${randomBytes(12).toString('hex')}`;
 const WRONG = `wrong-${randomBytes(6).toString('hex')}`;
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-const roots: string[] = [];
-afterAll(async () => {
-  for (const r of roots) await fs.rm(r, { recursive: true, force: true });
-});
+const { cleanups, roots } = cleanupHooks();
 
 async function setup(tls = false) {
   const root = await tempDir('studio-farm-acl-');

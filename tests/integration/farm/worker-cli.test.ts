@@ -1,25 +1,18 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { EnhanceRequest } from '../../../src-main/contract/enhance';
 import { FarmQueue } from '../../../src-main/jobs/farm/farm-queue';
 import { WORKER_OPTIONS } from '../../../src-main/cli/commands/worker';
 import { studio } from '../run-studio';
 import { noisyPng, tempDir } from '../worker/helpers';
-import { freePort, RedisServer, startWorker, stopProcess, workerReady } from './helpers';
+import { cleanupHooks, freePort, RedisServer, startWorker, stopProcess, workerReady } from './helpers';
 
 // `studio worker` as a studio's IT person runs it: --help names every option, the start says
 // where it takes jobs from, and SIGTERM (systemctl stop, docker stop) drains: the running job
 // finishes, or goes back to the queue for another worker, and the worker exits 0.
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c().catch(() => undefined);
-});
-const roots: string[] = [];
-afterAll(async () => {
-  for (const r of roots) await fs.rm(r, { recursive: true, force: true });
-});
+const { cleanups, roots } = cleanupHooks();
 
 async function setup() {
   const root = await tempDir('studio-farm-cli-');
