@@ -1,15 +1,15 @@
-// What a deliverable is rendered from: the enhanced pixels in memory (float), or an image file
-// that exists (a job's output). Either way the renderer gets a PNG "carrier" holding the pixels
+// What a deliverable is rendered from: the enhanced pixels in memory (float, or the 8/16-bit
+// samples a job's main output is encoded from), or an image file that exists (a job's output). Either way the renderer gets a PNG "carrier" holding the pixels
 // and the profile they are in; a file that already says its profile is read as it is.
 import sharp from 'sharp';
 import type { FloatImage } from '../../contract/image';
 import { iccColourSpace } from '../../metadata/icc';
 import { probeImage } from '../probe';
-import { sampleSpace } from '../raw';
+import { rawSharp, sampleSpace } from '../raw';
 import type { ImageMeta } from '../types';
 import { profileBytes } from './colour';
 import type { RenderSource } from './deliverable';
-import { carrierPng, channelsOf, toRaster16 } from './raster';
+import { carrierPng, channelsOf, toRaster16, type Raster } from './raster';
 
 type Carried = Pick<ImageMeta, 'bitDepth'> & Partial<Pick<ImageMeta, 'icc' | 'exif' | 'xmp' | 'density'>>;
 
@@ -31,6 +31,24 @@ function once<K, V>(make: (k: K) => Promise<V>): (k: K) => Promise<V> {
 function renderSource(size: { width: number; height: number; colour: 1 | 3 }, meta: Carried, carrier: RenderSource['carrier']): RenderSource {
   const { bitDepth, icc, exif, xmp, density } = meta;
   return { ...size, bitDepth, icc, exif, xmp, density, carrier: once(carrier) };
+}
+
+/**
+ * 8/16-bit samples in memory (upright, native channels, alpha last, in the colour space
+ * `meta.icc` describes) as a render source: a job's main output. An output that keeps every
+ * pixel encodes them as they are; anything else gets a 16-bit carrier made from them.
+ */
+export function samplesRenderSource(pixels: Raster, meta: Omit<Carried, 'bitDepth'>): RenderSource {
+  const bitDepth = pixels.data instanceof Uint16Array ? 16 : 8;
+  const source = renderSource({ width: pixels.width, height: pixels.height, colour: pixels.colour }, { ...meta, bitDepth }, async (kind) => {
+    const out: 1 | 3 = kind === 'rgb' ? 3 : pixels.colour;
+    const { data, info } = await rawSharp(pixels.data, pixels.width, pixels.height, channelsOf(pixels))
+      .toColourspace(sampleSpace(true, out === 1))
+      .raw({ depth: 'ushort' })
+      .toBuffer({ resolveWithObject: true });
+    return carrierPng(new Uint16Array(data.buffer, data.byteOffset, data.length / 2), info.width, info.height, info.channels, { icc: await profileFor(meta.icc, out) });
+  });
+  return { ...source, pixels };
 }
 
 /** Float pixels (upright, in the colour space `meta.icc` describes) as a render source. */
