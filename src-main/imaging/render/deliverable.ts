@@ -185,6 +185,7 @@ export async function renderOutput(src: RenderSource, out: RenderSpec): Promise<
     width: raster.width,
     height: raster.height,
     srgb: convert ? convert === 'srgb' : isSrgbProfile(srcIcc),
+    ppi,
   });
   const fmt = out.format.format;
   const xmp = out.metadata.mode === 'all' && src.xmp?.length ? uprightXmp(src.xmp) : undefined;
