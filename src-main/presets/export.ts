@@ -167,6 +167,7 @@ export async function exportWithPreset(src: ExportSource, presetIn: Preset, opts
       };
       if (!(await wouldSkip(place))) {
         const r = await renderOutput(rs, out);
+        checkAbort(opts.signal); // cancelled while it rendered: nothing is placed
         const file = await placeNewFile(place, async (tmp) => {
           await writeNewFileDurable(tmp, r.buffer);
           if (r.tiffExif) {
