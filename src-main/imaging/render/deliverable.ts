@@ -35,10 +35,12 @@ export interface RenderSource {
    */
   carrier(kind: 'rgb' | 'native'): Promise<Buffer | string>;
   /**
-   * The pixels themselves (native channels, alpha last, at `bitDepth`) when they are in memory:
-   * an output that changes no pixel is encoded straight from them, with no full-size copy.
+   * The pixels exactly as they are (native channels, alpha last, at `bitDepth`, no conversion):
+   * what an output that changes no pixel is encoded from. Samples in memory are handed over
+   * without a copy; a file is read at its own depth (libvips' 8 to 16-bit colour conversion
+   * is not exact, so it is not used for outputs that keep every pixel).
    */
-  pixels?: Raster;
+  pixels?(): Promise<Raster>;
 }
 
 export interface Rendered {
@@ -129,7 +131,7 @@ async function outputRaster(src: RenderSource, out: RenderSpec, size: { width: n
   const convert = out.colour !== 'keep' ? out.colour : undefined;
   const sh = sharpenParams(out.sharpen, ppi);
   const asIs = src.pixels && size.width === src.width && size.height === src.height && !sh && !convert && !watermarked(out.watermark);
-  let r: Raster = asIs && src.pixels ? src.pixels : await passA(src, size, { grey: !convert && src.colour === 1, sharpen: sh, convert, watermark: out.watermark });
+  let r: Raster = asIs && src.pixels ? await src.pixels() : await passA(src, size, { grey: !convert && src.colour === 1, sharpen: sh, convert, watermark: out.watermark });
   if (out.format.format === 'jpeg') r = flattenOnWhite(r);
   return { ...r, data: atDepth(r.data, bitDepth) };
 }

@@ -9,7 +9,7 @@ import { rawSharp, sampleSpace } from '../raw';
 import type { ImageMeta } from '../types';
 import { profileBytes } from './colour';
 import type { RenderSource } from './deliverable';
-import { carrierPng, channelsOf, toRaster16, type Raster } from './raster';
+import { carrierPng, channelsOf, rasterOf, toRaster16, type Raster } from './raster';
 
 type Carried = Pick<ImageMeta, 'bitDepth'> & Partial<Pick<ImageMeta, 'icc' | 'exif' | 'xmp' | 'density'>>;
 
@@ -48,7 +48,7 @@ export function samplesRenderSource(pixels: Raster, meta: Omit<Carried, 'bitDept
       .toBuffer({ resolveWithObject: true });
     return carrierPng(new Uint16Array(data.buffer, data.byteOffset, data.length / 2), info.width, info.height, info.channels, { icc: await profileFor(meta.icc, out) });
   });
-  return { ...source, pixels };
+  return { ...source, pixels: () => Promise.resolve(pixels) };
 }
 
 /** Float pixels (upright, in the colour space `meta.icc` describes) as a render source. */
@@ -62,7 +62,8 @@ export function floatRenderSource(rgb: FloatImage, alpha: FloatImage | undefined
 /**
  * An image file that exists (a job's result: upright, orientation 1) as a render source, at its
  * own bit depth. The renderer streams the file itself (no full-size copy in memory); only grey
- * asked as RGB gets a 16-bit carrier, made once.
+ * asked as RGB gets a 16-bit carrier, made once. An output that keeps every pixel reads the
+ * samples as stored.
  */
 export async function fileRenderSource(file: string): Promise<{ source: RenderSource; meta: ImageMeta }> {
   const meta = await probeImage(file);
@@ -78,5 +79,13 @@ export async function fileRenderSource(file: string): Promise<{ source: RenderSo
       .toBuffer({ resolveWithObject: true });
     return carrierPng(new Uint16Array(data.buffer, data.byteOffset, data.length / 2), info.width, info.height, info.channels, { icc });
   });
-  return { source, meta };
+  const pixels = async (): Promise<Raster> => {
+    const wide = meta.bitDepth === 16;
+    const { data, info } = await sharp(file, { ignoreIcc: true, limitInputPixels: false })
+      .toColourspace(sampleSpace(wide, colour === 1))
+      .raw({ depth: wide ? 'ushort' : 'uchar' })
+      .toBuffer({ resolveWithObject: true });
+    return rasterOf({ data: wide ? new Uint16Array(data.buffer, data.byteOffset, data.length / 2) : new Uint8Array(data.buffer, data.byteOffset, data.length), ...info });
+  };
+  return { source: { ...source, pixels }, meta };
 }
