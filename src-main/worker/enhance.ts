@@ -32,10 +32,11 @@ function throwIfCancelled(signal: AbortSignal): void {
 
 /**
  * One photo: probe -> size check (before any work) -> decode -> upscale (alpha separately,
- * bicubic) -> the main output: the built-in "same as the result" preset rendered and placed by
- * exportWithPreset, like every deliverable and plain export (format, bit depth, ICC, EXIF, XMP,
- * DPI; never over the original). Every file the job places is in its output ledger first, so a redo after a
- * crash starts by removing what the interrupted attempt left and writes the same names again.
+ * bicubic) -> the main output: the built-in "same as the result" preset, rendered and placed by
+ * exportWithPreset like every deliverable and plain export (format, bit depth, ICC, EXIF, XMP,
+ * DPI; never over the original). Every file the job places is in its output ledger first, so a
+ * redo after a crash starts by removing what the interrupted attempt left and writes the same
+ * names again.
  */
 export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Promise<WorkerJobResult> {
   const { signal, options } = ctx;
@@ -142,7 +143,7 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
   };
 }
 
-/** The main output's samples (at the output depth) with the decoded photo's metadata, and what the method reported. */
+/** The result's samples (at the output depth), the decoded photo's metadata, what the method reported. */
 interface Made {
   /** Taken (takePixels) for the main output: nothing holds the full-size samples afterwards. */
   pixels?: Raster;
@@ -153,6 +154,7 @@ interface Made {
   cacheHit?: boolean;
 }
 
+/** The samples, handed over once: the main output's render source then holds the only reference. */
 function takePixels(made: Made): Raster {
   const { pixels } = made;
   if (!pixels) throw new StudioError('E_INTERNAL', 'the result was already written');

@@ -1,6 +1,8 @@
-// What a deliverable is rendered from: the enhanced pixels in memory (float, or the 8/16-bit
-// samples a job's main output is encoded from), or an image file that exists (a job's output). Either way the renderer gets a PNG "carrier" holding the pixels
-// and the profile they are in; a file that already says its profile is read as it is.
+// What an output is rendered from: the enhanced pixels in memory (float, or the 8/16-bit
+// samples a job's main output is encoded from), or an image file that exists (a job's output).
+// Either way the renderer gets a PNG "carrier" holding the pixels and the profile they are in
+// (a file that already says its profile is read as it is), and the pixels as they are for an
+// output that changes none.
 import sharp from 'sharp';
 import type { FloatImage } from '../../contract/image';
 import { iccColourSpace } from '../../metadata/icc';
