@@ -1,12 +1,17 @@
-import sharp, { type Sharp } from 'sharp';
+// Float pixels or 8/16-bit samples in memory to an image file in memory: the plain output
+// (render/plain.ts) rendered by the one renderer, so these bytes carry the profile, EXIF, XMP
+// and DPI exactly as a job's main output and every deliverable do.
 import { StudioError } from '../contract/errors';
 import { toSample, type FloatImage } from '../contract/image';
-import { embedInJpeg, embedInPng } from '../metadata/embed';
-import { rawSharp, sampleSpace } from './raw';
+import { renderOutput } from './render/deliverable';
+import { plainOutput } from './render/plain';
+import { rasterOf } from './render/raster';
+import { samplesRenderSource } from './render/source';
 import type { EncodeFormat, EncodeOptions } from './types';
 
+export { JPEG_OPTIMISE_MAX_PIXELS, jpegOptions } from './render/plain';
+
 export const ENCODE_FORMATS: readonly EncodeFormat[] = ['jpeg', 'png', 'webp', 'avif', 'tiff'];
-const DEFAULT_QUALITY: Record<EncodeFormat, number> = { jpeg: 92, webp: 90, avif: 70, png: 100, tiff: 100 };
 
 export function supports16Bit(format: EncodeFormat): boolean {
   return format === 'png' || format === 'tiff';
@@ -49,47 +54,18 @@ function checkImage(img: FloatImage, what: string): void {
   }
 }
 
-/**
- * Optimised Huffman tables need every DCT coefficient of the image in memory at once (about 6
- * bytes per pixel: 2.2 GB for a 192 MP output, measured); above this size files get a few per
- * cent larger instead.
- */
-export const JPEG_OPTIMISE_MAX_PIXELS = 50e6;
-
-/** 4:4:4 at high quality: chroma subsampling blurs the detail an upscale just made. */
-export function jpegOptions(quality: number, pixels = 0): { quality: number; chromaSubsampling: '4:4:4' | '4:2:0'; optimiseCoding: boolean } {
-  return { quality, chromaSubsampling: quality >= 90 ? '4:4:4' : '4:2:0', optimiseCoding: pixels <= JPEG_OPTIMISE_MAX_PIXELS };
-}
-
-function applyFormat(pipe: Sharp, format: EncodeFormat, quality: number, pixels: number, density?: number): Sharp {
-  switch (format) {
-    case 'jpeg':
-      return pipe.jpeg(jpegOptions(quality, pixels));
-    case 'png':
-      return pipe.png({ compressionLevel: 6 });
-    case 'webp':
-      return pipe.webp({ quality, lossless: quality >= 100, alphaQuality: 100 });
-    case 'avif':
-      return pipe.avif({ quality, effort: 4 });
-    case 'tiff':
-      // sharp's TIFF default is JPEG compression; originals deserve lossless.
-      return pipe.tiff({
-        compression: 'lzw',
-        predictor: 'horizontal',
-        ...(density && density > 0 ? { xres: density / 25.4, yres: density / 25.4, resolutionUnit: 'inch' as const } : {}),
-      });
-  }
+function checkFormat(format: EncodeFormat): void {
+  if (!ENCODE_FORMATS.includes(format)) throw new StudioError('E_UNSUPPORTED_FORMAT', `cannot write '${String(format)}'; use one of ${ENCODE_FORMATS.join(', ')}`);
 }
 
 /**
  * Encodes float pixels (1 or 3 channels in [0,1], optional separate alpha) to an image file in
  * memory. 16-bit for PNG/TIFF when bitDepth is 16. JPEG has no alpha: it is flattened on white.
- * meta.icc / exif / xmp are embedded unchanged (EXIF orientation reset to 1); density goes to
- * PNG pHYs, JPEG JFIF and TIFF resolution tags (WebP/AVIF have none). TIFF gets no EXIF block.
+ * meta.icc / exif / xmp are carried (EXIF orientation reset to 1) and the density written, as
+ * the renderer does for every output; TIFF EXIF needs a file (exportWithPreset writes it).
  */
 export async function encodeImage(rgb: FloatImage, opts: EncodeOptions): Promise<Buffer> {
-  const { format } = opts;
-  checkFormat(format);
+  checkFormat(opts.format);
   checkImage(rgb, 'image');
   if (opts.alpha) {
     checkImage(opts.alpha, 'alpha');
@@ -97,74 +73,31 @@ export async function encodeImage(rgb: FloatImage, opts: EncodeOptions): Promise
       throw new StudioError('E_INVALID_ARGUMENT', `alpha ${opts.alpha.width}x${opts.alpha.height}x${opts.alpha.channels} does not fit image ${rgb.width}x${rgb.height}`);
     }
   }
-  const wide = opts.bitDepth === 16 && supports16Bit(format);
-  const alpha = format === 'jpeg' ? undefined : opts.alpha;
-  const channels = rgb.channels + (alpha ? 1 : 0);
-  let samples = quantize(rgb, alpha, wide ? 16 : 8);
-  if (format === 'jpeg' && opts.alpha) samples = flattenOnWhite(samples as Uint8Array, rgb, opts.alpha);
-  return encodeSamples(samples, { width: rgb.width, height: rgb.height, channels }, { format, quality: opts.quality, meta: opts.meta });
-}
-
-function checkFormat(format: EncodeFormat): void {
-  if (!ENCODE_FORMATS.includes(format)) throw new StudioError('E_UNSUPPORTED_FORMAT', `cannot write '${String(format)}'; use one of ${ENCODE_FORMATS.join(', ')}`);
+  const depth = opts.bitDepth === 16 && supports16Bit(opts.format) ? 16 : 8;
+  const samples = quantize(rgb, opts.alpha, depth);
+  return encodeSamples(samples, { width: rgb.width, height: rgb.height, channels: rgb.channels + (opts.alpha ? 1 : 0) }, opts);
 }
 
 /**
  * Encodes interleaved 8/16-bit samples (1-2 channels grey, 3-4 RGB, alpha last; a Uint16Array
- * is written 16-bit by PNG/TIFF) with the same metadata handling as encodeImage. The samples
- * must already suit the format (JPEG: no alpha; 8-bit for formats without 16-bit).
+ * is written 16-bit by PNG/TIFF, 8-bit by the others) with the same handling as encodeImage.
  */
 export async function encodeSamples(
-  samplesIn: Uint8Array | Uint16Array,
+  samples: Uint8Array | Uint16Array,
   size: { width: number; height: number; channels: number },
   opts: Omit<EncodeOptions, 'alpha' | 'bitDepth'>,
 ): Promise<Buffer> {
   const { format } = opts;
   checkFormat(format);
   const { width, height, channels } = size;
-  let samples = samplesIn;
-  const wide = samples instanceof Uint16Array;
-  if ((wide && !supports16Bit(format)) || (format === 'jpeg' && channels % 2 === 0) || samples.length !== width * height * channels) {
-    throw new StudioError('E_INVALID_ARGUMENT', `${width}x${height}x${channels} ${wide ? '16' : '8'}-bit samples (${samples.length}) cannot be written as ${format}`);
+  if (channels < 1 || channels > 4 || samples.length !== width * height * channels) {
+    throw new StudioError('E_INVALID_ARGUMENT', `${width}x${height}x${channels} samples (${samples.length}) cannot be written as ${format}`);
   }
-  const quality = Math.min(100, Math.max(1, Math.round(opts.quality ?? DEFAULT_QUALITY[format])));
-  const meta = opts.meta ?? {};
-  const carry = { icc: meta.icc?.length ? meta.icc : undefined, exif: meta.exif?.length ? meta.exif : undefined, density: meta.density };
-
-  // Never sharp's withMetadata(): it attaches (and may convert to) a profile of its own choosing.
-  const finish = (pipe: Sharp) => {
-    if (meta.xmp?.length) pipe = pipe.withXmp(meta.xmp.toString('utf8'));
-    return applyFormat(pipe, format, quality, width * height, meta.density).toBuffer();
-  };
-
+  const pixels = rasterOf({ data: samples, width, height, channels });
   try {
-    if (format === 'png') return embedInPng(await finish(rawSharp(samples, width, height, channels)), carry);
-    if (format === 'jpeg') return embedInJpeg(await finish(rawSharp(samples, width, height, channels)), carry);
-    if (!carry.icc && !carry.exif) return await finish(rawSharp(samples, width, height, channels));
-    // Other formats: a stored (uncompressed) PNG carries profile + EXIF into sharp, which copies
-    // them over without touching the pixels.
-    const carrier = embedInPng(await rawSharp(samples, width, height, channels).png({ compressionLevel: 0 }).toBuffer(), carry);
-    samples = new Uint8Array(0);
-    let pipe = sharp(carrier, { limitInputPixels: false, ignoreIcc: true }).toColourspace(sampleSpace(wide, channels <= 2));
-    if (carry.icc) pipe = pipe.keepIccProfile();
-    if (carry.exif) pipe = pipe.keepExif();
-    return await finish(pipe);
+    return (await renderOutput(samplesRenderSource(pixels, opts.meta ?? {}), plainOutput(format, { quality: opts.quality === undefined ? undefined : Math.min(100, Math.max(1, Math.round(opts.quality))) }))).buffer;
   } catch (err) {
     if (err instanceof StudioError) throw err;
     throw new StudioError('E_INTERNAL', `encoding ${format} failed: ${(err as Error).message}`);
   }
-}
-
-function flattenOnWhite(rgb8: Uint8Array, rgb: FloatImage, alpha: FloatImage): Uint8Array {
-  const a = alpha.data;
-  const c = rgb.channels;
-  const n = rgb.width * rgb.height;
-  for (let p = 0; p < n; p++) {
-    const t = Math.min(1, Math.max(0, a[p] || 0));
-    for (let k = 0; k < c; k++) {
-      const i = p * c + k;
-      rgb8[i] = Math.floor(rgb8[i] * t + 255 * (1 - t) + 0.5);
-    }
-  }
-  return rgb8;
 }

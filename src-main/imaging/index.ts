@@ -9,3 +9,5 @@ export { sniffFormat, type SniffedFormat } from './sniff';
 export { loadKernelFile, normaliseKernel, parseKernelText, MAX_KERNEL_SIDE } from './kernel-file';
 export type { CarriedMeta, DecodedImage, EncodeFormat, EncodeOptions, ImageLimits, ImageMeta, ImageSource, InputFormat } from './types';
 export { svgToPng } from './svg';
+export { rasterOf, type Raster } from './render/raster';
+export { samplesRenderSource } from './render/source';

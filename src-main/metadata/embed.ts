@@ -1,28 +1,7 @@
-// Embedding an ICC profile and EXIF block into encoded files. sharp attaches a profile only by
-// converting pixels into it; the studio keeps pixels in the original's space, so the original's
-// profile is written as is: directly into PNG and JPEG, and via a PNG carrier for other formats.
+// Embedding an ICC profile, an EXIF block (as exif.ts prepares it) and the DPI into encoded PNG
+// and JPEG files. sharp attaches a profile only by converting pixels into it; the studio keeps
+// pixels in the original's space, so the profile is written as is.
 import zlib from 'node:zlib';
-
-/** A copy of a bare EXIF (TIFF structure) block with Orientation set to 1: decoded pixels are upright. */
-export function exifUpright(exif: Buffer): Buffer {
-  const b = Buffer.from(exif);
-  if (b.length < 8) return b;
-  const le = b.toString('latin1', 0, 2) === 'II';
-  if (!le && b.toString('latin1', 0, 2) !== 'MM') return b;
-  const u16 = (o: number) => (le ? b.readUInt16LE(o) : b.readUInt16BE(o));
-  const ifd = le ? b.readUInt32LE(4) : b.readUInt32BE(4);
-  if (ifd + 2 > b.length) return b;
-  const n = u16(ifd);
-  for (let i = 0; i < n; i++) {
-    const e = ifd + 2 + i * 12;
-    if (e + 12 > b.length) break;
-    if (u16(e) === 0x0112 && u16(e + 2) === 3) {
-      if (le) b.writeUInt16LE(1, e + 8);
-      else b.writeUInt16BE(1, e + 8);
-    }
-  }
-  return b;
-}
 
 export function pngChunk(type: string, data: Buffer): Buffer {
   const head = Buffer.alloc(8);
@@ -65,7 +44,7 @@ const DROP_PNG = new Set(['iCCP', 'sRGB', 'gAMA', 'cHRM', 'eXIf', 'pHYs']);
 export function embedInPng(png: Buffer, meta: Embedded): Buffer {
   const added: Buffer[] = [];
   if (meta.icc) added.push(iccpChunk(meta.icc, 'ICC Profile'));
-  if (meta.exif) added.push(pngChunk('eXIf', exifUpright(meta.exif)));
+  if (meta.exif) added.push(pngChunk('eXIf', meta.exif));
   if (meta.density && meta.density > 0) {
     const phys = Buffer.alloc(9);
     const ppm = Math.round(meta.density / 0.0254);
@@ -120,7 +99,7 @@ export function embedInJpeg(jpg: Buffer, meta: Embedded): Buffer {
   const others = keep.filter((s) => s[1] !== 0xe0);
   const added: Buffer[] = [];
   if (meta.exif) {
-    const exif = Buffer.concat([EXIF_SIG, exifUpright(meta.exif)]);
+    const exif = Buffer.concat([EXIF_SIG, meta.exif]);
     if (exif.length <= 65533) added.push(jpegSegment(0xe1, exif));
   }
   if (meta.icc) {

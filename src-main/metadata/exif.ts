@@ -219,6 +219,8 @@ export interface ExifPolicy {
   height: number;
   /** EXIF ColorSpace: 1 = sRGB, 0xFFFF = uncalibrated (any other profile). */
   srgb: boolean;
+  /** The output's DPI (X/YResolution in inches), when the block carries one. */
+  ppi?: number;
 }
 
 function ascii(tag: number, text: string): IfdEntry {
@@ -240,14 +242,23 @@ function long(tag: number, v: number, le: boolean): IfdEntry {
   return { tag, type: 4, count: 1, data };
 }
 
+function rational(tag: number, v: number, le: boolean): IfdEntry {
+  const den = Number.isInteger(v) ? 1 : 1000;
+  const data = Buffer.alloc(8);
+  const w = (x: number, o: number) => (le ? data.writeUInt32LE(x, o) : data.writeUInt32BE(x, o));
+  w(Math.round(v * den), 0);
+  w(den, 4);
+  return { tag, type: 5, count: 1, data };
+}
+
 function put(list: IfdEntry[], e: IfdEntry): IfdEntry[] {
   return [...list.filter((x) => x.tag !== e.tag), e];
 }
 
 /**
- * The EXIF block a deliverable carries, or undefined when it carries none. Always: Orientation 1
- * (pixels are upright), no thumbnail, no resolution (the encoder writes the output's DPI),
- * PixelX/YDimension and ColorSpace describing the output.
+ * The EXIF block an output carries, or undefined when it carries none. Always: Orientation 1
+ * (pixels are upright), no thumbnail, the output's DPI (not the original's), PixelX/YDimension
+ * and ColorSpace describing the output.
  */
 export function exifForOutput(source: Buffer | undefined, policy: ExifPolicy): Buffer | undefined {
   const parsed = source && policy.mode !== 'none' ? parseExif(source) : undefined;
@@ -265,6 +276,11 @@ export function exifForOutput(source: Buffer | undefined, policy: ExifPolicy): B
   doc.exif = put(doc.exif, short(TAG.ColorSpace, policy.srgb ? 1 : 0xffff, le));
   doc.exif = put(doc.exif, long(TAG.PixelXDimension, policy.width, le));
   doc.exif = put(doc.exif, long(TAG.PixelYDimension, policy.height, le));
+  if (policy.ppi && policy.ppi > 0) {
+    doc.ifd0 = put(doc.ifd0, rational(TAG.XResolution, policy.ppi, le));
+    doc.ifd0 = put(doc.ifd0, rational(TAG.YResolution, policy.ppi, le));
+    doc.ifd0 = put(doc.ifd0, short(TAG.ResolutionUnit, 2, le));
+  }
   // DCF interoperability ("R98") asserts sRGB; only true for sRGB deliverables.
   if (!policy.srgb) doc.interop = [];
   return buildExif(doc);

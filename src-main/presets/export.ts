@@ -56,6 +56,11 @@ export interface ExportOptions {
   onProgress?: (done: number, total: number) => void;
   /** Replace files of the same name (never the original) instead of taking the next free name. */
   replace?: boolean;
+  /**
+   * The file name (with extension) of the preset's image output instead of its template: a
+   * job's main output keeps its result name, `<photo>_<method>_x<scale>.<ext>`.
+   */
+  fileName?: string;
   /** Something was delivered with less than asked (e.g. TIFF EXIF could not be written). */
   onWarning?: (message: string) => void;
 }
@@ -154,14 +159,15 @@ export async function exportWithPreset(src: ExportSource, presetIn: Preset, opts
       const ctx = ctxFor(size.width, size.height);
       const place: PlaceOptions = {
         dir: path.join(opts.outRoot, renderSubfolder(out.naming.subfolder, ctx)),
-        base: renderFileBase(out.naming.template, ctx),
-        ext: EXTENSION[out.format.format],
+        base: opts.fileName ? path.basename(opts.fileName, path.extname(opts.fileName)) : renderFileBase(out.naming.template, ctx),
+        ext: opts.fileName ? path.extname(opts.fileName) : EXTENSION[out.format.format],
         collision: opts.replace ? 'replace' : out.naming.collision,
         protect,
         log: opts.log,
       };
       if (!(await wouldSkip(place))) {
         const r = await renderOutput(rs, out);
+        checkAbort(opts.signal); // cancelled while it rendered: nothing is placed
         const file = await placeNewFile(place, async (tmp) => {
           await writeNewFileDurable(tmp, r.buffer);
           if (r.tiffExif) {

@@ -7,16 +7,16 @@ import { classicalKernel } from '../engine/classical';
 import { blendDetail, hallucinationMap } from '../engine/detail';
 import { getUpscaler } from '../engine/registry';
 import type { ModelStore, UpscaleContext, Upscaler } from '../engine/upscaler';
-import { admitImage, decodeImage, encodeImage, encodeSamples, loadKernelFile, outputDepth, writeOutput } from '../imaging';
+import { admitImage, decodeImage, encodeImage, loadKernelFile, outputDepth, quantize, rasterOf, samplesRenderSource, writeOutput, type ImageMeta, type Raster } from '../imaging';
 import { fileRenderSource } from '../imaging/render/source';
 import type { WorkerJobEvent, WorkerJobResult, WorkerRunOptions } from '../jobs/worker-protocol';
-import { createPresetStore, exportWithPreset, processingSettings, type PresetEntry } from '../presets';
+import { createPresetStore, exportWithPreset, processingSettings, sameAsSourcePreset, type PresetEntry } from '../presets';
 import { placeNewBuffer } from '../presets/place';
 import { cameraHints } from './hints';
 import { outputFileName, sameFamilyFormat } from '../presets/output-name';
 import { OutputLedger, outputLedgerPath, undoEarlierAttempt } from './output-ledger';
 import { ProgressReporter } from './progress';
-import { resizeFileToBytes } from './stream-resize';
+import { resizeFileToSamples } from './stream-resize';
 
 export interface EnhanceContext {
   signal: AbortSignal;
@@ -32,9 +32,11 @@ function throwIfCancelled(signal: AbortSignal): void {
 
 /**
  * One photo: probe -> size check (before any work) -> decode -> upscale (alpha separately,
- * bicubic) -> encode (format, bit depth, ICC, EXIF kept) -> atomic write beside nothing it
- * could replace. Every file the job places is in its output ledger first, so a redo after a
- * crash starts by removing what the interrupted attempt left and writes the same names again.
+ * bicubic) -> the main output: the built-in "same as the result" preset, rendered and placed by
+ * exportWithPreset like every deliverable and plain export (format, bit depth, ICC, EXIF, XMP,
+ * DPI; never over the original). Every file the job places is in its output ledger first, so a
+ * redo after a crash starts by removing what the interrupted attempt left and writes the same
+ * names again.
  */
 export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Promise<WorkerJobResult> {
   const { signal, options } = ctx;
@@ -53,12 +55,12 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
   const wanted = path.join(dir, outputFileName(input, req.method, req.scale, format));
   const overwrite = req.output?.overwrite ?? false;
 
-  // Classical methods go from file to encoded bytes without float images; everything else
+  // Classical methods go from file to output samples without float images; everything else
   // upscales in memory. Deliverables are rendered from the written output, not from pixels kept.
   const kernel = classicalKernel(req.method);
   const made: Made =
     kernel && !head.hasAlpha
-      ? await resizeFileToBytes(input, kernel, req, format, {
+      ? await resizeFileToSamples(input, kernel, req, format, {
           limits,
           signal,
           onDecoded: () => progress.progress('decode', 1, 1),
@@ -74,13 +76,31 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
 
   // A job is all or nothing: if a write or an export fails (or the job is cancelled), what this
   // job wrote is removed again (a retry starts clean).
+  const source = {
+    meta: head,
+    sourcePath: input,
+    method: req.method,
+    scale: req.scale,
+    ...(made.backend ? { backend: made.backend } : {}),
+    settings: processingSettings(req),
+  };
   try {
-    const file = await placeMainOutput(wanted, made.bytes, { input, overwrite, ledger });
+    const [file] = await exportWithPreset({ render: samplesRenderSource(takePixels(made), made.meta), ...source }, sameAsSourcePreset({ ...req.output, format }, head.format), {
+      outRoot: dir,
+      fileName: path.basename(wanted),
+      replace: overwrite,
+      ...naming,
+      madeAt: new Date(),
+      log: ledger,
+      signal,
+      onWarning: (message) => ctx.emit({ type: 'info', message, notice: true }),
+    });
+    if (!file) throw new StudioError('E_WOULD_OVERWRITE', `no free file name near ${wanted}`);
     progress.progress('encode', 1, 1);
     outputs.push(file);
     ctx.emit({ type: 'output', files: [file] });
     if (made.map) {
-      const mapFile = await placeMainOutput(file.replace(/\.[^.\\/]+$/, '.map.png'), made.map, { input, overwrite, ledger });
+      const mapFile = await placeMap(file.replace(/\.[^.\\/]+$/, '.map.png'), made.map, { input, overwrite, ledger });
       outputs.push(mapFile);
       ctx.emit({ type: 'output', files: [mapFile] });
     }
@@ -93,15 +113,7 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
       progress.progress('export', i, presets.length);
       if (!rendered) break;
       const files = await exportWithPreset(
-        {
-          render: rendered,
-          meta: head,
-          sourcePath: input,
-          method: req.method,
-          scale: req.scale,
-          ...(made.backend ? { backend: made.backend } : {}),
-          settings: processingSettings(req),
-        },
+        { render: rendered, ...source },
         entry.preset,
         {
           outRoot: dir,
@@ -131,19 +143,29 @@ export async function runEnhance(req: EnhanceRequest, ctx: EnhanceContext): Prom
   };
 }
 
-/** The main output's bytes and what the method reported. */
+/** The result's samples (at the output depth), the decoded photo's metadata, what the method reported. */
 interface Made {
-  bytes: Buffer;
+  /** Taken (takePixels) for the main output: nothing holds the full-size samples afterwards. */
+  pixels?: Raster;
+  meta: ImageMeta;
   /** The hallucination map (PNG at the photo's size), when asked for. */
   map?: Buffer;
   backend?: BackendName;
   cacheHit?: boolean;
 }
 
+/** The samples, handed over once: the main output's render source then holds the only reference. */
+function takePixels(made: Made): Raster {
+  const { pixels } = made;
+  if (!pixels) throw new StudioError('E_INTERNAL', 'the result was already written');
+  made.pixels = undefined;
+  return pixels;
+}
+
 /**
- * Decode, upscale (alpha separately, bicubic), encode. Without alpha, a method that can write
- * 8/16-bit samples as it goes does so and the float result never exists (a third of the memory
- * on big photos).
+ * Decode, upscale (alpha separately, bicubic), quantize to the output depth. Without alpha, a
+ * method that can write 8/16-bit samples as it goes does so and the float result never exists
+ * (a third of the memory on big photos).
  */
 async function upscaleInMemory(
   req: EnhanceRequest,
@@ -216,11 +238,11 @@ async function upscaleInMemory(
   }
 
   progress.progress('encode', 0, 1);
-  const quality = req.output?.quality;
-  const found = { ...(backend ? { backend } : {}), ...(cacheHit !== undefined ? { cacheHit } : {}), ...(map ? { map } : {}) };
-  if (samples) return { bytes: await encodeSamples(samples.data, samples, { format: o.format, quality, meta }), ...found };
+  const found = { meta, ...(backend ? { backend } : {}), ...(cacheHit !== undefined ? { cacheHit } : {}), ...(map ? { map } : {}) };
+  if (samples) return { pixels: rasterOf(samples), ...found };
   if (!out) throw new StudioError('E_INTERNAL', `${req.method} returned no image`);
-  return { bytes: await encodeImage(out, { format: o.format, quality, bitDepth: depth, alpha: alphaOut, meta }), ...found };
+  const data = quantize(out, alphaOut, depth);
+  return { pixels: rasterOf({ data, width: out.width, height: out.height, channels: out.channels + (alphaOut ? 1 : 0) }), ...found };
 }
 
 /**
@@ -241,11 +263,11 @@ async function openLedger(input: string, ctx: EnhanceContext): Promise<OutputLed
 }
 
 /**
- * The main output. Replacing (watched folders): written in place, then recorded (a redo writes
- * the same name anyway). Otherwise under the first free name (`-2`, `-3`...), recorded before it
- * is linked in, never over an existing file.
+ * The hallucination map beside the main output. Replacing (watched folders): written in place,
+ * then recorded (a redo writes the same name anyway). Otherwise under the first free name
+ * (`-2`, `-3`...), recorded before it is linked in, never over an existing file.
  */
-async function placeMainOutput(wanted: string, bytes: Buffer, o: { input: string; overwrite: boolean; ledger: OutputLedger }): Promise<string> {
+async function placeMap(wanted: string, bytes: Buffer, o: { input: string; overwrite: boolean; ledger: OutputLedger }): Promise<string> {
   if (o.overwrite) {
     await writeOutput(wanted, bytes, { inputPath: o.input, overwrite: true });
     await o.ledger.placed(wanted);

@@ -2,21 +2,21 @@ import type { EnhanceRequest, OutputFormat } from '../contract/enhance';
 import { StudioError } from '../contract/errors';
 import { outputSize } from '../engine/upscaler';
 import { resizeToBuffer, type ResizeKernel } from '../engine/classical';
-import { decodeSamples, encodeSamples, outputDepth, type ImageLimits, type ImageMeta } from '../imaging';
+import { decodeSamples, outputDepth, rasterOf, type ImageLimits, type ImageMeta, type Raster } from '../imaging';
 
 /**
- * A classical resize from file to encoded bytes without float images: samples in, rows resized
- * straight into the 8/16-bit output buffer. A 12 MP photo at x4 then needs the 192 MP output
- * once (0.6 GB at 8 bits) instead of a float copy (2.3 GB) plus its quantized twin. Same pixels
- * as the float path (both round once, from the same resampling).
+ * A classical resize from file to output samples without float images: samples in, rows resized
+ * straight into the 8/16-bit buffer the main output is encoded from. A 12 MP photo at x4 then
+ * needs the 192 MP output once (0.6 GB at 8 bits) instead of a float copy (2.3 GB) plus its
+ * quantized twin. Same pixels as the float path (both round once, from the same resampling).
  */
-export async function resizeFileToBytes(
+export async function resizeFileToSamples(
   input: string,
   kernel: ResizeKernel,
   req: Pick<EnhanceRequest, 'scale' | 'output'>,
   format: OutputFormat,
   o: { limits?: Partial<ImageLimits>; signal: AbortSignal; onDecoded(): void; onProgress(done: number, total: number): void; onEncoding(): void; onWarning?(message: string): void },
-): Promise<{ bytes: Buffer; meta: ImageMeta }> {
+): Promise<{ pixels: Raster; meta: ImageMeta }> {
   const src = await decodeSamples(input, o.limits);
   for (const w of src.meta.warnings ?? []) o.onWarning?.(w);
   o.onDecoded();
@@ -31,6 +31,5 @@ export async function resizeFileToBytes(
     { kernel, depth, gain: outMax / inMax, signal: o.signal, onProgress: o.onProgress },
   );
   o.onEncoding();
-  const bytes = await encodeSamples(out.data, out, { format, quality: req.output?.quality, meta: src.meta });
-  return { bytes, meta: src.meta };
+  return { pixels: rasterOf(out), meta: src.meta };
 }

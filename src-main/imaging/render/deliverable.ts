@@ -1,18 +1,21 @@
-// One deliverable from the enhanced image, in two sharp passes around a 16-bit raster:
+// Every image file the studio writes from an enhanced image (a job's main output, each preset
+// deliverable, a plain export, encodeImage), in two passes around a raster:
 //   A: source carrier (pixels + source profile) -> resize -> output sharpening -> convert to
-//      the output profile -> 16-bit raster;   then the watermark is blended into the raster;
-//   B: raster -> carrier (output profile + EXIF) -> encoder with format options, XMP and DPI.
-// Pixels stay 16-bit until the encoder; 8-bit formats get a rounded 8-bit raster.
+//      the output profile -> 16-bit raster;   then the watermark is blended into the raster.
+//      An output that changes no pixel skips it and takes the source's own samples as they are.
+//   B: raster at the output depth -> encoder with format options; profile, EXIF, XMP and DPI
+//      from metadata/ (spliced into PNG and JPEG, through a carrier for the others, ExifTool
+//      afterwards for TIFF EXIF).
 import sharp, { type Sharp } from 'sharp';
-import type { FormatSpec, ImageOutput, SharpenSpec } from '../../contract/presets';
-import { sampleSpace } from '../raw';
-import { JPEG_OPTIMISE_MAX_PIXELS } from '../encode';
+import type { FormatSpec, SharpenSpec, WatermarkSpec } from '../../contract/presets';
+import { rawSharp, sampleSpace } from '../raw';
 import { iccColourSpace, iccDescription } from '../../metadata/icc';
-import { profileBytes, sharpProfileName } from './colour';
-import { jpegWithoutExif, pngWithoutExif } from '../../metadata/containers';
+import { embedInJpeg, embedInPng } from '../../metadata/embed';
+import { profileBytes, sharpProfileName, type ConvertTarget } from './colour';
 import { exifForOutput } from '../../metadata/exif';
 import { uprightXmp } from '../../metadata/xmp';
-import { carrierPng, channelsOf, flattenOnWhite, to8bit, type Raster16 } from './raster';
+import { JPEG_OPTIMISE_MAX_PIXELS, type RenderSpec } from './plain';
+import { atDepth, carrierPng, channelsOf, flattenOnWhite, type Raster, type Raster16 } from './raster';
 import { targetSize } from './sizing';
 import { applyWatermark } from './watermark';
 
@@ -31,6 +34,13 @@ export interface RenderSource {
    * path of a file that already is one. 'rgb' (grey replicated) or 'native' channels.
    */
   carrier(kind: 'rgb' | 'native'): Promise<Buffer | string>;
+  /**
+   * The pixels exactly as they are (native channels, alpha last, at `bitDepth`, no conversion):
+   * what an output that changes no pixel is encoded from. Samples in memory are handed over
+   * without a copy; a file is read at its own depth (libvips' 8 to 16-bit colour conversion
+   * is not exact, so it is not used for outputs that keep every pixel).
+   */
+  pixels?(): Promise<Raster>;
 }
 
 export interface Rendered {
@@ -92,36 +102,83 @@ function isSrgbProfile(icc: Buffer | undefined): boolean {
   return !icc || /srgb/i.test(iccDescription(icc) ?? '');
 }
 
-export async function renderOutput(src: RenderSource, out: ImageOutput): Promise<Rendered> {
+const watermarked = (w: WatermarkSpec) => w.enabled && w.opacity > 0;
+
+/** Pass A: geometry, sharpening, colour conversion and watermark, ending in a 16-bit raster. */
+async function passA(
+  src: RenderSource,
+  size: { width: number; height: number },
+  o: { grey: boolean; sharpen?: ReturnType<typeof sharpenParams>; convert?: ConvertTarget; watermark: WatermarkSpec },
+): Promise<Raster16> {
+  let a = sharp(await src.carrier(o.grey ? 'native' : 'rgb'), { ignoreIcc: true, limitInputPixels: false });
+  if (size.width !== src.width || size.height !== src.height) a = a.resize(size.width, size.height, { fit: 'fill', kernel: 'lanczos3' });
+  if (o.sharpen) a = a.sharpen(o.sharpen);
+  if (o.convert) a = a.withIccProfile(sharpProfileName(o.convert));
+  const { data, info } = await a.toColourspace(sampleSpace(true, o.grey)).raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
+  const raster: Raster16 = {
+    width: info.width,
+    height: info.height,
+    colour: o.grey ? 1 : 3,
+    alpha: info.channels === 2 || info.channels === 4,
+    data: new Uint16Array(data.buffer, data.byteOffset, data.length / 2),
+  };
+  await applyWatermark(raster, o.watermark, o.convert ? sharpProfileName(o.convert) : undefined);
+  return raster;
+}
+
+/** The output's pixels at its depth (JPEG: flattened on white); the source's own array when nothing changes. */
+async function outputRaster(src: RenderSource, out: RenderSpec, size: { width: number; height: number }, ppi: number, bitDepth: 8 | 16): Promise<Raster> {
+  const convert = out.colour !== 'keep' ? out.colour : undefined;
+  const sh = sharpenParams(out.sharpen, ppi);
+  const asIs = src.pixels && size.width === src.width && size.height === src.height && !sh && !convert && !watermarked(out.watermark);
+  let r: Raster = asIs && src.pixels ? await src.pixels() : await passA(src, size, { grey: !convert && src.colour === 1, sharpen: sh, convert, watermark: out.watermark });
+  if (out.format.format === 'jpeg') r = flattenOnWhite(r);
+  return { ...r, data: atDepth(r.data, bitDepth) };
+}
+
+interface Carried {
+  icc?: Buffer;
+  exif?: Buffer;
+  xmp?: string;
+  /** DPI to write (none for WebP/AVIF without EXIF: they keep it only there). */
+  ppi?: number;
+}
+
+/**
+ * Pass B. PNG and JPEG: the samples go straight to the encoder and the profile, EXIF and DPI are
+ * spliced into the file (no second full-size copy). WebP, AVIF and TIFF: libvips takes them
+ * from a carrier PNG (TIFF EXIF is left to ExifTool: libvips does not write it).
+ */
+async function encodeRaster(r: Raster, f: FormatSpec, m: Carried): Promise<Buffer> {
+  const { width, height } = r;
+  const channels = channelsOf(r);
+  if (f.format === 'png' || f.format === 'jpeg') {
+    let p = rawSharp(r.data, width, height, channels);
+    if (m.xmp) p = p.withXmp(m.xmp);
+    const bytes = await applyFormat(p, f, width * height).toBuffer();
+    const carried = { icc: m.icc, exif: m.exif, density: m.ppi };
+    return f.format === 'png' ? embedInPng(bytes, carried) : embedInJpeg(bytes, carried);
+  }
+  const exif = f.format === 'tiff' ? undefined : m.exif;
+  let b = m.icc || exif ? sharp(await carrierPng(r.data, width, height, channels, { icc: m.icc, exif }), { ignoreIcc: true, limitInputPixels: false }) : rawSharp(r.data, width, height, channels);
+  if (m.icc) b = b.keepIccProfile();
+  if (exif) b = b.keepExif();
+  if (m.xmp) b = b.withXmp(m.xmp);
+  if (m.ppi) b = b.withDensity(m.ppi);
+  b = b.toColourspace(sampleSpace(r.data instanceof Uint16Array, r.colour === 1));
+  return applyFormat(b, f, width * height).toBuffer();
+}
+
+export async function renderOutput(src: RenderSource, out: RenderSpec): Promise<Rendered> {
   const size = targetSize(src.width, src.height, out.size);
   // Always a DPI tag: without one libvips writes 25.4 (1 px/mm), which layout software believes.
   const ppi = size.ppi ?? out.ppi ?? src.density ?? DEFAULT_PPI;
   const convert = out.colour !== 'keep' ? out.colour : undefined;
   const grey = !convert && src.colour === 1;
   const srcIcc = src.icc && iccColourSpace(src.icc) === (grey ? 'GRAY' : 'RGB ') ? src.icc : undefined;
-
-  // Pass A: geometry, sharpening and colour, ending in a 16-bit raster.
-  let a = sharp(await src.carrier(grey ? 'native' : 'rgb'), { ignoreIcc: true, limitInputPixels: false });
-  if (size.width !== src.width || size.height !== src.height) a = a.resize(size.width, size.height, { fit: 'fill', kernel: 'lanczos3' });
-  const sh = sharpenParams(out.sharpen, ppi);
-  if (sh) a = a.sharpen(sh);
-  if (convert) a = a.withIccProfile(sharpProfileName(convert));
-  const { data, info } = await a.toColourspace(sampleSpace(true, grey)).raw({ depth: 'ushort' }).toBuffer({ resolveWithObject: true });
-  const hasAlpha = info.channels === 2 || info.channels === 4;
-  let raster: Raster16 = {
-    width: info.width,
-    height: info.height,
-    colour: grey ? 1 : 3,
-    alpha: hasAlpha,
-    data: new Uint16Array(data.buffer, data.byteOffset, data.length / 2),
-  };
-
-  await applyWatermark(raster, out.watermark, convert ? sharpProfileName(convert) : undefined);
-
-  // Pass B: encode with the output profile, EXIF, XMP and DPI.
-  if (out.format.format === 'jpeg') raster = flattenOnWhite(raster);
   const bitDepth = outputBitDepth(out.format, src.bitDepth);
-  const pixels = bitDepth === 16 ? raster.data : to8bit(raster.data);
+  const raster = await outputRaster(src, out, size, ppi, bitDepth);
+
   const icc = convert ? await profileBytes(convert) : srcIcc;
   const exif = exifForOutput(src.exif, {
     mode: out.metadata.mode,
@@ -130,29 +187,20 @@ export async function renderOutput(src: RenderSource, out: ImageOutput): Promise
     width: raster.width,
     height: raster.height,
     srgb: convert ? convert === 'srgb' : isSrgbProfile(srcIcc),
+    ppi,
   });
-  const tiff = out.format.format === 'tiff';
-  const carrier = await carrierPng(pixels, raster.width, raster.height, channelsOf(raster), { icc, exif: tiff ? undefined : exif });
-  let b = sharp(carrier, { ignoreIcc: true, limitInputPixels: false });
-  if (icc) b = b.keepIccProfile();
-  if (exif && !tiff) b = b.keepExif();
-  if (out.metadata.mode === 'all' && src.xmp?.length) b = b.withXmp(uprightXmp(src.xmp));
-  // WebP and AVIF keep a DPI only inside EXIF: without EXIF they carry none.
   const fmt = out.format.format;
+  const xmp = out.metadata.mode === 'all' && src.xmp?.length ? uprightXmp(src.xmp) : undefined;
   const densityHere = exif !== undefined || fmt === 'jpeg' || fmt === 'png' || fmt === 'tiff';
-  if (densityHere) b = b.withDensity(ppi);
-  b = b.toColourspace(sampleSpace(bitDepth === 16, raster.colour === 1));
-  let buffer: Buffer = await applyFormat(b, out.format, size.width * size.height).toBuffer();
-  if (!exif && fmt === 'jpeg') buffer = jpegWithoutExif(buffer);
-  if (!exif && fmt === 'png') buffer = pngWithoutExif(buffer);
+  const buffer = await encodeRaster(raster, out.format, { icc, exif, xmp, ppi: densityHere ? ppi : undefined });
   return {
     buffer,
-    ext: EXTENSION[out.format.format],
+    ext: EXTENSION[fmt],
     width: raster.width,
     height: raster.height,
     bitDepth,
     ppi: densityHere ? ppi : undefined,
     profile: icc ? iccDescription(icc) : undefined,
-    tiffExif: tiff ? exif : undefined,
+    tiffExif: fmt === 'tiff' ? exif : undefined,
   };
 }

@@ -4,8 +4,15 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getUpscaler } from '../../../src-main/engine/registry';
-import { decodeImage, encodeImage, type EncodeFormat } from '../../../src-main/imaging';
-import { resizeFileToBytes } from '../../../src-main/worker/stream-resize';
+import { decodeImage, encodeImage, encodeSamples, type EncodeFormat } from '../../../src-main/imaging';
+import { resizeFileToSamples } from '../../../src-main/worker/stream-resize';
+
+/** The resize as the main output is written from it (encoded with the photo's metadata). */
+async function resizeFileToBytes(...args: Parameters<typeof resizeFileToSamples>) {
+  const { pixels, meta } = await resizeFileToSamples(...args);
+  const channels = pixels.colour + (pixels.alpha ? 1 : 0);
+  return { bytes: await encodeSamples(pixels.data, { ...pixels, channels }, { format: args[3], quality: args[2].output?.quality, meta }), meta };
+}
 
 // The streaming classical path (samples in, 8/16-bit rows out) must give the float path's pixels.
 
