@@ -12,6 +12,8 @@ export interface SpeedDeps {
   /** Input size of a job's photo (library first, else its header), or undefined. */
   inputSize(job: JobInfo): Promise<{ width: number; height: number } | undefined>;
   onWarning?: (message: string) => void;
+  /** Told after every change, with all records. */
+  onChange?: (records: Record<string, SpeedRecord>) => void;
 }
 
 /** Phases that mark the end of the part of a job that does not grow with the photo's size. */
@@ -67,6 +69,7 @@ export class SpeedStore {
         [key]: addSpeedSample(this.records[key], { setupMs: Math.max(0, m.enlarge! - job.startedAt!), enlargeMs: Math.max(0, end - m.enlarge!), outputMP, at: job.finishedAt! }),
       };
       await this.store.save({ version: 1, records: this.records });
+      this.deps.onChange?.(this.list());
     });
   }
 }

@@ -135,6 +135,7 @@ export async function createStudioService(opts: StudioServiceOptions = {}): Prom
     file: paths.speeds,
     inputSize: async (job) => (job.imageId ? library.get(job.imageId) : undefined) ?? (await probeImage(job.request.input)),
     onWarning: notice,
+    onChange: (records) => events.emit({ topic: 'speeds', records }),
   });
   const presetStore = createPresetStore(paths.dataDir);
   await presetStore.list().catch(() => undefined);
