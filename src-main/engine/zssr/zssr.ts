@@ -457,8 +457,10 @@ async function inferStage(
         overlap: 4 * cfg.model_depth,
         margin: cfg.model_depth + 1,
         signal: ctx.signal,
-        onTile: (_done, total) => {
-          tilesDone++;
+        onTile: (done, total) => {
+          // Each pass announces its count first: only the first pass's announcement is news.
+          if (done === 0 && tilesDone > 0) return;
+          if (done > 0) tilesDone++;
           ctx.onProgress?.({ phase: 'infer', done: tilesDone, total: total * passes, unit: 'tiles', message: `${stageNote}tile ${tilesDone}/${total * passes}` });
         },
       },
