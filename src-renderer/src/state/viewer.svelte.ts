@@ -48,7 +48,8 @@ class ViewerState {
   zoomOut(): void {
     const z = this.effectiveZoom();
     const next = [...ZOOM_STEPS].reverse().find((s) => s < z * 0.99);
-    this.zoom = next === undefined || next <= this.fitScale ? 'fit' : next;
+    // Fit when the next step would pass it on the way out (a small photo's fit can be above 100 %).
+    this.zoom = next === undefined || (next <= this.fitScale && this.fitScale < z) ? 'fit' : next;
   }
 
   private lastMode: CompareMode = 'split';
