@@ -29,11 +29,13 @@ export interface SpeedKeyParts {
   method: string;
   scale: number;
   preset?: string;
-  zssr?: { blind?: boolean };
+  zssr?: { blind?: boolean } & Record<string, unknown>;
 }
 
+/** method|preset|x<scale>, then |blind, and |custom when ZSSR's own settings change the preset's. */
 export function speedKey(k: SpeedKeyParts): string {
-  return `${k.method}|${k.preset ?? 'balanced'}|x${k.scale}${k.zssr?.blind ? '|blind' : ''}`;
+  const custom = Object.keys(k.zssr ?? {}).some((key) => key !== 'blind');
+  return `${k.method}|${k.preset ?? 'balanced'}|x${k.scale}${k.zssr?.blind ? '|blind' : ''}${custom ? '|custom' : ''}`;
 }
 
 /** One finished job's times. */

@@ -42,6 +42,8 @@ describe('speed estimates', () => {
     expect(r.setupMs).toBeLessThan(1_100);
     expect(speedKey({ method: 'zssr', scale: 4, preset: 'max', zssr: { blind: true } })).toBe('zssr|max|x4|blind');
     expect(speedKey({ method: 'bicubic', scale: 2 })).toBe('bicubic|balanced|x2');
+    // Own ZSSR settings (fewer steps...) are not the preset's time.
+    expect(speedKey({ method: 'zssr', scale: 2, preset: 'draft', zssr: { num_epochs: 120 } })).toBe('zssr|draft|x2|custom');
   });
 
   it('records what finished jobs took on this machine in speeds.json, and skips cache hits and failures', async () => {
