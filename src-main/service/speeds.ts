@@ -52,9 +52,11 @@ export class SpeedStore {
       this.marks.set(ev.jobId, m);
       return;
     }
-    if (ev.type !== 'state' || ev.state === 'running' || ev.state === 'queued') return;
+    if (ev.type !== 'state') return;
     const m = this.marks.get(ev.jobId);
+    // Every attempt (a retry, a redo after a crash) is timed from its own start.
     this.marks.delete(ev.jobId);
+    if (ev.state === 'running' || ev.state === 'queued') return;
     const job = ev.job;
     // A reused cached model skips training: its time says nothing about a new photo.
     if (ev.state !== 'done' || !job || !m?.enlarge || !job.startedAt || !job.finishedAt || job.cacheHit) return;
