@@ -43,7 +43,7 @@ describe.skipIf(!existsSync(CHROMIUM))('progress, estimates and zoom in the brow
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
     await page.goto(studio.url);
-    const files = [await makePhoto(path.join(root, 'in', 'lakeside.jpg'), 360, 240, 'jpeg', 'dusk'), await makePhoto(path.join(root, 'in', 'cove.jpg'), 720, 480, 'jpeg', 'day')];
+    const files = [await makePhoto(path.join(root, 'in', 'lakeside.jpg'), 360, 240, 'jpeg', 'dusk'), await makePhoto(path.join(root, 'in', 'cove.jpg'), 600, 160, 'jpeg', 'day')];
     await page.setInputFiles('[data-testid=file-input]', files);
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=thumb]').length === 2, undefined, { timeout: 20_000 });
   }, 60_000);
