@@ -7,6 +7,7 @@ import { watchApi } from './watch';
 import { presetsApi } from './presets';
 import { cacheApi } from './cache';
 import { farmApi, QueueSetting } from './farm';
+import { speedsApi } from './speed';
 
 // Each domain owns one block of the map below. Front doors (HTTP, IPC, CLI) are generic over
 // the map: adding a method here is all it takes to expose it everywhere, validated by zod.
@@ -209,6 +210,7 @@ export const studioApi = {
   ...presetsApi,
   ...cacheApi,
   ...farmApi,
+  ...speedsApi,
 };
 
 export type StudioApiMap = typeof studioApi;

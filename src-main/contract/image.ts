@@ -27,6 +27,10 @@ export interface EngineProgress {
   loss?: number;
   lr?: number;
   message?: string;
+  /** What done/total count, when they are tiles of a tiled net run (shown as "tile n of m"). */
+  unit?: 'tiles';
+  /** The engine's estimate of its work after this phase (ZSSR: enlarging, from its net's measured speed). */
+  restMs?: number;
 }
 
 export interface EngineRunOptions {

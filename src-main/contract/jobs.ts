@@ -18,6 +18,9 @@ export const JobProgress = z.object({
   phase: JobPhase,
   done: z.number(),
   total: z.number(),
+  /** 'tiles' when done/total count the tiles of a tiled net run (pretrained, imported, ZSSR enlarging). */
+  unit: z.enum(['tiles']).optional(),
+  /** Time left for the whole job: this phase at its pace so far, plus what the method expects after it. */
   etaMs: z.number().optional(),
 });
 export type JobProgress = z.infer<typeof JobProgress>;
@@ -80,6 +83,7 @@ export const TrainEventBody = z.object({
   totalSteps: z.number(),
   loss: z.number(),
   lr: z.number(),
+  /** Time left for the whole job, enlarging after the training included (when the engine measured it). */
   etaMs: z.number().optional(),
 });
 export const InfoEventBody = z.object({

@@ -26,6 +26,7 @@ export interface TileOptions {
    */
   margin?: number;
   signal?: AbortSignal;
+  /** Called with 0 before the first tile (the count is known before any runs), then after each tile. */
   onTile?(done: number, total: number): void;
   /** Refuse outputs above this many pixels (E_OUTPUT_TOO_LARGE) before any work. Default: memory based. */
   maxOutputPixels?: number;
@@ -282,6 +283,7 @@ async function runTiles(
   let winH = whole ? outH : 0;
   let win = new Float32Array(whole ? outW * outH * c : 0);
   let done = 0;
+  opts.onTile?.(0, total);
   for (let j = 0; j < py.starts.length; j++) {
     const oy = py.outStarts[j] - cut;
     const wy = py.weights[j];

@@ -31,6 +31,8 @@ export interface DataPaths {
   presets: string;
   /** Watched folders' state. */
   watch: string;
+  /** How long jobs take on this machine (the Enhance panel's estimates). */
+  speeds: string;
 }
 
 export function dataPaths(dataDir: string): DataPaths {
@@ -45,5 +47,6 @@ export function dataPaths(dataDir: string): DataPaths {
     journal: path.join(d, 'jobs', 'journal.jsonl'),
     presets: path.join(d, 'presets'),
     watch: path.join(d, 'watch'),
+    speeds: path.join(d, 'speeds.json'),
   };
 }

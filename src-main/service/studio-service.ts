@@ -9,7 +9,7 @@ import { MemoryJobStore, type JobStore } from '../jobs/store';
 import { ProcessWorkerHost, type SpawnWorker, type WorkerHost } from '../jobs/worker-host';
 import { stableJobOptions } from '../jobs/worker-protocol';
 import { WorkerPool } from '../jobs/worker-pool';
-import { admitImage, DEFAULT_LIMITS, type ImageMeta } from '../imaging';
+import { admitImage, DEFAULT_LIMITS, probeImage, type ImageMeta } from '../imaging';
 import { MediaService } from './media';
 import { defaultWorkerEntry } from '../worker/entry';
 import { removeOutputLedger } from '../worker/output-ledger';
@@ -21,6 +21,7 @@ import { createResultExportApi } from './result-export';
 import { createModelsApi } from './models-api';
 import { createLibraryApi, Library } from './library';
 import { createSettingsApi, defaultSettings, SettingsStore } from './settings';
+import { createSpeedsApi, SpeedStore } from './speeds';
 import { createFoldersApi } from './folders';
 import { createWatches, type WatchApiDeps } from '../watch/api';
 import type { WatchManager } from '../watch/manager';
@@ -130,6 +131,12 @@ export async function createStudioService(opts: StudioServiceOptions = {}): Prom
   if (settings.problem) notice(`settings: ${settings.problem}`);
   const library = await Library.open({ indexFile: paths.libraryIndex, folder: paths.library, limits, emit: (e) => events.emit(e) });
   if (library.problem) notice(`library: ${library.problem}`);
+  const speeds = await SpeedStore.open({
+    file: paths.speeds,
+    inputSize: async (job) => (job.imageId ? library.get(job.imageId) : undefined) ?? (await probeImage(job.request.input)),
+    onWarning: notice,
+    onChange: (records) => events.emit({ topic: 'speeds', records }),
+  });
   const presetStore = createPresetStore(paths.dataDir);
   await presetStore.list().catch(() => undefined);
   for (const w of presetStore.warnings()) notice(`presets: ${w}`);
@@ -159,7 +166,10 @@ export async function createStudioService(opts: StudioServiceOptions = {}): Prom
     queueSetting?.kind === 'redis'
       ? await FarmQueue.open({ setting: queueSetting, onWarning: notice })
       : await openLocalQueue(opts, paths, workers, concurrency(), notice, warn);
-  queue.subscribe((event) => events.emit({ topic: 'job', event }));
+  queue.subscribe((event) => {
+    events.emit({ topic: 'job', event });
+    speeds.onEvent(event).catch((err: unknown) => warn(`speeds: ${(err as Error).message}`));
+  });
   settings.onChange((s, prev) => {
     if (opts.concurrency === undefined && s.concurrency !== prev.concurrency) {
       workers.resize(s.concurrency);
@@ -196,6 +206,7 @@ export async function createStudioService(opts: StudioServiceOptions = {}): Prom
     ...createPresetsApi({ ...deps, store: presetStore }),
     ...createCacheApi(deps),
     'farm.workers': async () => (queue instanceof FarmQueue ? queue.workers() : []),
+    ...createSpeedsApi(speeds),
   };
 
   const roots = () => [paths.outputs, paths.cache, paths.library, settings.get().outputsDir];

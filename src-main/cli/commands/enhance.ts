@@ -356,7 +356,7 @@ export async function runEnhance(plan: EnhancePlan, queue?: QueueSetting): Promi
     if (e.type === 'info' && e.notice && !plan.json) say(`note    ${item.label}: ${e.message}`, true);
     if (e.type === 'progress') {
       const p = e.progress;
-      item.phase = `${p.phase}${p.total > 1 ? ` ${Math.floor((100 * p.done) / p.total)}%` : ''}`;
+      item.phase = p.unit === 'tiles' ? `${p.phase} tile ${p.done}/${p.total}` : `${p.phase}${p.total > 1 ? ` ${Math.floor((100 * p.done) / p.total)}%` : ''}`;
       // decode/encode are quick; the upscale (train + infer) is the bulk of a photo's time.
       const weight = { decode: [0, 0.05], estimate: [0.05, 0.35], train: [0.05, 0.6], infer: [0.05, 0.9], encode: [0.9, 1], export: [0.95, 1] }[p.phase];
       const f = p.total ? p.done / p.total : 0;

@@ -175,7 +175,7 @@ async function runStep<T>(
         margin: spec.margin,
         pad: spec.prepad ?? Math.max(spec.margin, spec.overlap),
         signal: ctx.signal,
-        onTile: (done, total) => ctx.onProgress?.({ phase: 'infer', done, total, step: k + 1, message: `x${s} tile ${done}/${total}` }),
+        onTile: (done, total) => ctx.onProgress?.({ phase: 'infer', done, total, unit: 'tiles', step: k + 1, message: `x${s} tile ${done}/${total}` }),
         onSplit: (tile) => ctx.onEvent?.({ backend, notice: true, message: `${backend} ran out of memory on a tile; continuing with tiles of ${tile} px` }),
       };
       return { result: await tiled(opts, guarded), backend };

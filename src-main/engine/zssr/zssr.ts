@@ -227,7 +227,13 @@ export async function zssrUpscale(img: FloatImage, ctx: UpscaleContext, opts: Zs
             ? (step: number, trainedMs: number): void =>
                 opts.onCheckpoint?.({ step, trainMs: report.trainMs + trainedMs, render: () => quickRender(trainer, base, stage, img, rs, bpFloor) })
             : undefined;
-        const r = await trainStage(trainer, { sources, baseScales, base, stage, index: s, count: T }, cfg, rs, rng, ctx, warm?.targetLoss, checkpoint, opts.checkpointEvery ?? 100);
+        // After this training: enlarging this stage and every later one, and training the later ones.
+        const restAfter = (forwardMsPerPixel: number, stepMs: number): number => {
+          let ms = 0;
+          for (let t = s; t < T; t++) ms += enlargeWork(cfg, input, t) * forwardMsPerPixel + (t > s ? cfg.num_epochs * stepMs : 0);
+          return ms;
+        };
+        const r = await trainStage(trainer, { sources, baseScales, base, stage, index: s, count: T, restAfter }, cfg, rs, rng, ctx, warm?.targetLoss, checkpoint, opts.checkpointEvery ?? 100);
         report.trainMs += r.trainMs;
         report.steps.push(r.steps);
         report.decays.push(r.decays);
@@ -280,6 +286,11 @@ interface StageData {
   stage: ZssrStage;
   index: number;
   count: number;
+  /**
+   * The time the run still needs after this stage's training, from the net's measured speed:
+   * a forward pass per pixel and a training step, in milliseconds.
+   */
+  restAfter?: (forwardMsPerPixel: number, stepMs: number) => number;
 }
 
 async function trainStage(
@@ -314,11 +325,23 @@ async function trainStage(
   let lastError = Infinity;
   let lastErrorStep = -1;
   let trainMs = 0;
+  /** The net's forward pass on this machine, timed on the reconstruction measurements. */
+  let forwardMsPerPixel: number | undefined;
   const stageNote = data.count > 1 ? `stage ${data.index + 1}/${data.count}` : undefined;
   const emit = (n: number, loss: number): void => {
     emittedStep = n;
+    const restMs = forwardMsPerPixel !== undefined && data.restAfter ? data.restAfter(forwardMsPerPixel, trainMs / Math.max(1, n)) : undefined;
     // The job's train events carry the ETA; a text message only marks a new gradual stage.
-    ctx.onProgress?.({ phase: 'train', done: n, total: cfg.num_epochs, step: n, loss, lr: policy.rateAt(n - 1), ...(n === 1 && stageNote ? { message: stageNote } : {}) });
+    ctx.onProgress?.({
+      phase: 'train',
+      done: n,
+      total: cfg.num_epochs,
+      step: n,
+      loss,
+      lr: policy.rateAt(n - 1),
+      ...(restMs !== undefined ? { restMs } : {}),
+      ...(n === 1 && stageNote ? { message: stageNote } : {}),
+    });
   };
   for (; step < cfg.num_epochs; step++) {
     if (ctx.signal?.aborted) throw cancelled();
@@ -331,7 +354,9 @@ async function trainStage(
     losses.push(loss);
     let stop = false;
     if (policy.measures(step)) {
+      const f0 = performance.now();
       const err = mse(trainer.forward(recIn), recTarget);
+      forwardMsPerPixel = (performance.now() - f0) / (recIn.width * recIn.height);
       policy.record(step, err);
       const before = policy.errorAt(step - NO_GAIN_FROM_STEP);
       if (before !== undefined && err > NO_GAIN_TOLERANCE * interpError && (err > NO_GAIN_TOLERANCE * before || step >= 2 * NO_GAIN_FROM_STEP)) noGain = stop = true;
@@ -377,6 +402,19 @@ function quickRender(trainer: ZssrTrainer, base: FloatImage, stage: ZssrStage, p
   return backProject(out, base, stage.factor, rs, stage.bpIters, bpFloor).image;
 }
 
+/** The variants a stage's enlarging runs the net on (one pass each over the enlarged photo). */
+function ensembleOf(cfg: EffectiveZssrConfig, stage: ZssrStage, pixels: number): number[] {
+  const ensemble = cfg.ensemble === 'auto' ? pixels <= AUTO_ENSEMBLE_MAX_PIXELS : cfg.ensemble;
+  return ensemble ? ensembleVariants(stage.factor) : [0];
+}
+
+/** Pixels the net runs over to enlarge stage `s` (its output size times the ensemble's passes). */
+function enlargeWork(cfg: EffectiveZssrConfig, input: FloatImage, s: number): number {
+  const size = stageSize(input, cfg.stages[s].scale);
+  const pixels = size.width * size.height;
+  return pixels * ensembleOf(cfg, cfg.stages[s], pixels).length;
+}
+
 /** The dihedral variants the ensemble may use: all 8, or only those that keep the axes when the factor differs per axis. */
 function ensembleVariants(f: Factor): number[] {
   return f.x === f.y ? [0, 1, 2, 3, 4, 5, 6, 7] : [0, 2, 4, 6];
@@ -403,8 +441,7 @@ async function inferStage(
   }
   const net = trainer;
   const pixels = up.width * up.height;
-  const ensemble = cfg.ensemble === 'auto' ? pixels <= AUTO_ENSEMBLE_MAX_PIXELS : cfg.ensemble;
-  const variants = ensemble ? ensembleVariants(stage.factor) : [0];
+  const variants = ensembleOf(cfg, stage, pixels);
   // Faithful path (each member back-projected, then the median, then back-projected again)
   // keeps the members in memory; above 4 MP the median is taken inside each tile instead.
   const perMember = variants.length > 1 && pixels <= AUTO_ENSEMBLE_MAX_PIXELS;
@@ -420,9 +457,11 @@ async function inferStage(
         overlap: 4 * cfg.model_depth,
         margin: cfg.model_depth + 1,
         signal: ctx.signal,
-        onTile: (_done, total) => {
-          tilesDone++;
-          ctx.onProgress?.({ phase: 'infer', done: tilesDone, total: total * passes, message: `${stageNote}tile ${tilesDone}/${total * passes}` });
+        onTile: (done, total) => {
+          // Each pass announces its count first: only the first pass's announcement is news.
+          if (done === 0 && tilesDone > 0) return;
+          if (done > 0) tilesDone++;
+          ctx.onProgress?.({ phase: 'infer', done: tilesDone, total: total * passes, unit: 'tiles', message: `${stageNote}tile ${tilesDone}/${total * passes}` });
         },
       },
       async (tile) => {

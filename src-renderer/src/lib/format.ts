@@ -25,6 +25,16 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(m / 60)} h ${m % 60} min`;
 }
 
+/** A measured estimate, rounded as people say it: "under 5 s", "~40 s", "~3 min", "~1 h 20 min". */
+export function formatEstimate(ms: number): string {
+  const s = ms / 1000;
+  if (s < 5) return 'under 5 s';
+  if (s < 60) return `~${Math.round(s / 5) * 5} s`;
+  const m = Math.round(s / 60);
+  if (m < 60) return `~${m} min`;
+  return `~${Math.floor(m / 60)} h ${m % 60} min`;
+}
+
 export function formatClock(t: number): string {
   return new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
 }

@@ -17,7 +17,7 @@ export type ImageStatus = 'new' | 'queued' | 'training' | 'running' | 'done' | '
 export class JobsStore {
   jobs = $state.raw<Record<string, JobInfo>>({});
   /** Live training detail not in JobInfo: total steps and the latest learning rate. */
-  training = $state.raw<Record<string, { totalSteps: number; lr: number; etaMs?: number }>>({});
+  training = $state.raw<Record<string, { totalSteps: number; lr: number }>>({});
   /** The job whose output the viewer shows for an image (default: its latest done job). */
   pinnedJob = $state.raw<Record<string, string>>({});
   /** The live loss curves' thinning (the contract's one rule, as in the core's JobInfo). */
@@ -102,7 +102,7 @@ export class JobsStore {
         this.patch(ev.jobId, (j) => ({ ...j, state: j.state === 'queued' ? 'running' : j.state, progress: ev.progress }));
         return;
       case 'train':
-        this.training = { ...this.training, [ev.jobId]: { totalSteps: ev.totalSteps, lr: ev.lr, etaMs: ev.etaMs } };
+        this.training = { ...this.training, [ev.jobId]: { totalSteps: ev.totalSteps, lr: ev.lr } };
         this.patch(ev.jobId, (j) => ({
           ...j,
           state: j.state === 'queued' ? 'running' : j.state,

@@ -2,6 +2,7 @@ import type { AppInfo, BackendInfo, ImageItem, ModelInfo, Settings } from '../..
 import type { EnhanceRequest } from '../../../src-main/contract/enhance';
 import type { StudioEvent } from '../../../src-main/contract/events';
 import type { JobInfo } from '../../../src-main/contract/jobs';
+import type { SpeedRecord } from '../../../src-main/contract/speed';
 import type { StudioClient } from '../client';
 import { StudioError } from '../../../src-main/contract/errors';
 import { toPayload } from '../lib/errors';
@@ -48,6 +49,8 @@ export class Studio {
   backend = $state.raw<BackendInfo | undefined>();
   settings = $state.raw<Settings | undefined>();
   models = $state.raw<ModelInfo[]>([]);
+  /** What jobs took on this machine (the Enhance panel's estimates), by speedKey. */
+  speeds = $state.raw<Record<string, SpeedRecord>>({});
 
   readonly library: LibraryStore;
   readonly jobStore: JobsStore;
@@ -174,6 +177,7 @@ export class Studio {
     const c = this.client;
     // The engine answers models and backend; if it cannot start, the library still opens.
     const engine = Promise.allSettled([c.call('models.list'), c.call('app.backend')]);
+    void c.call('speeds.list').then((r) => (this.speeds = r), () => undefined); // estimates only: none is fine
     const [info, settings, images, jobs] = await Promise.all([c.call('app.info'), c.call('settings.get'), c.call('library.list'), c.call('jobs.list')]);
     this.info = info;
     showNotices(info.notices);
@@ -233,6 +237,7 @@ export class Studio {
       this.ui.keepOnly(e.items);
       return;
     }
+    if (e.topic === 'speeds') this.speeds = e.records;
     if (e.topic === 'job') this.jobStore.onEvent(e.event);
   }
 

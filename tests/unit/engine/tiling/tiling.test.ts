@@ -105,8 +105,10 @@ describe('inferTiled', () => {
     const img = noise(64, 64, 1);
     const seen: [number, number][] = [];
     await inferTiled(img, { scale: 1, tile: 32, overlap: 8, onTile: (d, t) => seen.push([d, t]) }, async (t) => t);
-    expect(seen.length).toBe(9);
-    expect(seen[8]).toEqual([9, 9]);
+    // The count first (before any tile runs), then one call per tile.
+    expect(seen.length).toBe(10);
+    expect(seen[0]).toEqual([0, 9]);
+    expect(seen[9]).toEqual([9, 9]);
     const ac = new AbortController();
     let calls = 0;
     const run = inferTiled(img, { scale: 1, tile: 32, overlap: 8, signal: ac.signal }, async (t) => {

@@ -109,6 +109,20 @@ describe('zssr', () => {
     expect(progress.filter((p) => p.phase === 'train').at(-1)).toMatchObject({ done: 6, total: 6, message: expect.stringMatching(/^trained 6 steps/) });
   });
 
+  it('tells how long the enlarging after training will take, from its own net measured here, and counts its tiles', async () => {
+    // Fine repeating texture: the net beats interpolation on it after a few steps, so it enlarges.
+    const texture = (): FloatImage => ({ width: 40, height: 30, channels: 3, data: Float32Array.from({ length: 40 * 30 * 3 }, (_, i) => (i % 7) / 7) });
+    const progress: EngineProgress[] = [];
+    await zssrUpscale(texture(), { scale: 2, preset: 'draft', zssr: { ...cfg, num_epochs: 6, ensemble: false }, backend: 'wasm', onProgress: (p) => progress.push(p) }, { threads: 1 });
+    const train = progress.filter((p) => p.phase === 'train' && p.loss !== undefined);
+    expect(train.length).toBeGreaterThan(0);
+    for (const p of train) expect(p.restMs).toBeGreaterThan(0);
+    const tiles = progress.filter((p) => p.phase === 'infer');
+    expect(tiles.length).toBeGreaterThan(1);
+    for (const p of tiles) expect(p).toMatchObject({ unit: 'tiles', total: tiles.at(-1)!.total });
+    expect(tiles.at(-1)!.done).toBe(tiles.at(-1)!.total);
+  });
+
   it('a second run is a cache hit with identical output; a corrupt entry is dropped and retrained', async () => {
     const store = new ModelCache({ dir: path.join(dir, 'cache') });
     const img = card(16, 12);
