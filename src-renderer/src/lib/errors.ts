@@ -26,6 +26,7 @@ const PLAIN: Partial<Record<ErrorCode, string>> = {
   E_FARM_FILE_MISSING: 'The farm machine cannot see this photo (shared folder not mounted?)',
   E_FARM_INSECURE: 'The farm queue needs a password',
   E_FARM_UNAVAILABLE: 'The farm queue cannot be reached',
+  E_FARM_AUTH: 'The farm queue refused the login',
   E_PRESET_INVALID: 'The export preset is not valid',
   E_PAYLOAD_TOO_LARGE: 'The file is larger than the upload limit',
   E_UNSUPPORTED_MEDIA_TYPE: 'That kind of file cannot be uploaded',
