@@ -159,8 +159,9 @@ export class JobsStore {
    * Exports each photo by its plan and tells the user where the files landed: a shown result is
    * rendered from its file at once (no new job); otherwise an enhance job runs first.
    */
-  async exportImages(images: ImageItem[], planFor: (img: ImageItem) => ExportPlan): Promise<number> {
-    let n = 0;
+  /** How many photos were delivered from their results, and how many enhance first (delivered when done). */
+  async exportImages(images: ImageItem[], planFor: (img: ImageItem) => ExportPlan): Promise<{ delivered: number; enhancing: number }> {
+    let enhancing = 0;
     // Results are delivered from their files in seconds: waited for, so a refused destination
     // keeps the dialog open with its notice.
     const delivered: Promise<boolean>[] = [];
@@ -175,13 +176,13 @@ export class JobsStore {
           this.exportJobs.set(job.id, plan.export);
           // Done before this answer came: its state event passed without knowing it was an export.
           this.noticeExport(this.jobs[job.id] ?? job);
-          n++;
+          enhancing++;
         }
       } catch (err) {
         toasts.error(toPayload(err), `Cannot export ${img.name}`);
       }
     }
-    return n + (await Promise.all(delivered)).filter(Boolean).length;
+    return { delivered: (await Promise.all(delivered)).filter(Boolean).length, enhancing };
   }
 
   private async exportResult(name: string, jobId: string, exp: Omit<ResultExport, 'jobId'>): Promise<boolean> {

@@ -108,7 +108,7 @@ export class Studio {
   retry(jobId: string): Promise<void> {
     return this.jobStore.retry(jobId);
   }
-  exportImages(images: ImageItem[], planFor: (img: ImageItem) => ExportPlan): Promise<number> {
+  exportImages(images: ImageItem[], planFor: (img: ImageItem) => ExportPlan): Promise<{ delivered: number; enhancing: number }> {
     return this.jobStore.exportImages(images, planFor);
   }
   saveOutput(jobId: string, index: number): Promise<void> {
