@@ -35,6 +35,8 @@ export interface EnhanceRun {
   peakRssMiB: number;
   /** The one file the command wrote. */
   output: string;
+  /** What the command printed on stdout (its JSON lines with --json). */
+  stdout: string;
 }
 
 /**
@@ -55,5 +57,5 @@ export function timedEnhance(photo: string, args: string[], out: string, dataDir
   const said = (r.stderr ?? '').split('\n').filter((l) => l.trim() && !/^(maxrss_kb=|Command (exited|terminated))/.test(l));
   if (r.status !== 0) return `failed: ${said.at(-1) ?? String(r.error ?? r.signal)}`;
   const kb = Number(/maxrss_kb=(\d+)/.exec(r.stderr)?.[1] ?? NaN);
-  return { seconds, peakRssMiB: Math.round(kb / 1024), output: path.join(out, fs.readdirSync(out)[0]) };
+  return { seconds, peakRssMiB: Math.round(kb / 1024), output: path.join(out, fs.readdirSync(out)[0]), stdout: r.stdout ?? '' };
 }
