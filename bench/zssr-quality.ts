@@ -237,8 +237,8 @@ export async function runBig(ctx: BenchContext): Promise<string> {
     '## ZSSR on a big photo (x2 through `studio enhance`)',
     '',
     `Measured ${ctx.date} on ${ctx.machine}; \`npm run bench -- zssr-big\`${ctx.quick ? ' --quick' : ''}.`,
-    `\`studio enhance photo.jpg --scale 2 --method zssr --preset ${preset} --backend wasm --no-cache\`: training on crops, the reconstruction error on a`,
-    'central window, inference in tiles on all cores, no ensemble above 4 MP of output, back-projection on the whole result.',
+    `\`studio enhance photo.jpg --scale 2 --method zssr --preset ${preset} --backend wasm --no-cache\`: training on crops, the reconstruction error on 16`,
+    'windows spread over the photo, inference in tiles on all cores, no ensemble above 4 MP of output, back-projection on the whole result.',
     'Wall time of the whole command; peak RSS of its largest process (the worker) from GNU time.',
     '',
   ];

@@ -1,11 +1,10 @@
-import { mkdir, mkdtemp, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, launchChromium, makePhoto, startStudio, type RunningStudio } from './helpers';
+import { CHROMIUM, makePhoto, openBrowserStudio, type BrowserStudio, type RunningStudio } from './helpers';
 
 // Delivering a result from the browser studio: the export dialog renders the shown result's
 // file (no second run of the method, no new result), names files after the photo, writes only
@@ -14,10 +13,9 @@ import { CHROMIUM, launchChromium, makePhoto, startStudio, type RunningStudio } 
 const canRun = existsSync(CHROMIUM);
 
 describe.skipIf(!canRun)('exporting a result in the browser', () => {
-  let root: string;
   let deliver: string;
+  let env: BrowserStudio;
   let studio: RunningStudio;
-  let browser: Browser;
   let page: Page;
 
   async function call<T>(method: string, ...args: unknown[]): Promise<T> {
@@ -49,26 +47,24 @@ describe.skipIf(!canRun)('exporting a result in the browser', () => {
   }
 
   beforeAll(async () => {
-    root = await mkdtemp(path.join(os.tmpdir(), 'loupe-export-'));
-    deliver = path.join(root, 'deliver');
-    await mkdir(deliver);
-    const charlie = await makePhoto(path.join(root, 'in', 'charlie.jpg'), 550, 366, 'jpeg', 'day');
-    // A 16-bit PNG original: its result, and what is exported from it, stay 16-bit.
-    const harbour = path.join(root, 'in', 'harbour.png');
-    await sharp(await makePhoto(path.join(root, 'in', 'harbour8.png'), 200, 130, 'png', 'fog')).toColourspace('rgb16').png().toFile(harbour);
-    studio = await startStudio(path.join(root, 'data'), ['--allow-dir', deliver]);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    let charlie = '';
+    let harbour = '';
+    env = await openBrowserStudio('loupe-export-', async (dir) => {
+      deliver = path.join(dir, 'deliver');
+      await mkdir(deliver);
+      charlie = await makePhoto(path.join(dir, 'in', 'charlie.jpg'), 550, 366, 'jpeg', 'day');
+      // A 16-bit PNG original: its result, and what is exported from it, stay 16-bit.
+      harbour = path.join(dir, 'in', 'harbour.png');
+      await sharp(await makePhoto(path.join(dir, 'in', 'harbour8.png'), 200, 130, 'png', 'fog')).toColourspace('rgb16').png().toFile(harbour);
+      return { args: ['--allow-dir', deliver] };
+    });
+    ({ studio, page } = env);
     await page.goto(studio.url);
     await page.setInputFiles('[data-testid=file-input]', [charlie, harbour]);
     await page.locator('[data-testid=thumb]').nth(1).waitFor({ timeout: 20_000 });
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await studio?.stop();
-    if (root) await rm(root, { recursive: true, force: true });
-  });
+  afterAll(() => env?.close());
 
   it('delivers the shown result with a preset: no new job, only the preset’s file, named after the photo, as its text says', async () => {
     await enhance('charlie.jpg', 'lanczos', 2);

@@ -1,11 +1,10 @@
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, CHROMIUM, launchChromium, makePhoto, startStudio, type RunningStudio } from './helpers';
+import { ARTIFACTS, CHROMIUM, makePhoto, openBrowserStudio, type BrowserStudio, type RunningStudio } from './helpers';
 
 // A photographer's first minutes in the browser studio (real Chromium, `studio serve` with its
 // own home folder): delivering to a folder of their choice, cancelling without losing work by
@@ -17,8 +16,8 @@ describe.skipIf(!canRun)('a photographer’s first minutes', () => {
   let root: string;
   let home: string;
   let dataDir: string;
+  let env: BrowserStudio;
   let studio: RunningStudio;
-  let browser: Browser;
   let page: Page;
   let hasZssr = false;
   const photos: Record<string, string> = {};
@@ -46,16 +45,15 @@ describe.skipIf(!canRun)('a photographer’s first minutes', () => {
   }
 
   beforeAll(async () => {
-    root = await mkdtemp(path.join(os.tmpdir(), 'loupe-first-'));
-    home = path.join(root, 'home');
-    await mkdir(path.join(home, 'Documents', 'Clients'), { recursive: true });
-    await mkdir(path.join(home, '.secret'), { recursive: true });
-    dataDir = path.join(root, 'data');
-    photos.lakeside = await makePhoto(path.join(root, 'in', 'lakeside.jpg'), 360, 240, 'jpeg', 'dusk');
-    photos.pier = await makePhoto(path.join(root, 'in', 'pier.jpg'), 72, 48, 'jpeg', 'ember');
-    studio = await startStudio(dataDir, [], { HOME: home });
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    env = await openBrowserStudio('loupe-first-', async (dir) => {
+      home = path.join(dir, 'home');
+      await mkdir(path.join(home, 'Documents', 'Clients'), { recursive: true });
+      await mkdir(path.join(home, '.secret'), { recursive: true });
+      photos.lakeside = await makePhoto(path.join(dir, 'in', 'lakeside.jpg'), 360, 240, 'jpeg', 'dusk');
+      photos.pier = await makePhoto(path.join(dir, 'in', 'pier.jpg'), 72, 48, 'jpeg', 'ember');
+      return { env: { HOME: home } };
+    });
+    ({ root, dataDir, studio, page } = env);
     const models = await call<{ id: string }[]>('models.list');
     hasZssr = (models.body.value ?? []).some((m) => m.id === 'zssr');
     await page.goto(studio.url);
@@ -63,11 +61,7 @@ describe.skipIf(!canRun)('a photographer’s first minutes', () => {
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=thumb]').length === 2, undefined, { timeout: 20_000 });
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await studio?.stop();
-    if (root) await rm(root, { recursive: true, force: true });
-  });
+  afterAll(() => env?.close());
 
   it('keeps the scale and the output size beside the Enhance button, above the fold', async () => {
     await thumb('lakeside.jpg').click();

@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 export const ARTIFACTS = path.join(ROOT, 'tests/artifacts');
@@ -111,4 +112,49 @@ export function launchChromium(): Promise<Browser> {
     headless: true,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
+}
+
+export interface BrowserStudio {
+  /** The temporary folder holding the data folder, photos and anything the file makes. */
+  root: string;
+  dataDir: string;
+  studio: RunningStudio;
+  browser: Browser;
+  page: Page;
+  /** Closes Chromium, stops the studio and removes the folder. */
+  close(): Promise<void>;
+}
+
+export interface BrowserStudioSetup {
+  /** Extra `studio serve` arguments. */
+  args?: string[];
+  env?: Record<string, string>;
+  viewport?: { width: number; height: number };
+}
+
+/**
+ * What each browser test file starts with: a temporary folder, `studio serve` on `<root>/data`,
+ * Chromium and one page. `prepare` runs first, in the folder (photos, folders to allow), and says
+ * what the studio needs. Whatever started is stopped again if a later part fails.
+ */
+export async function openBrowserStudio(prefix: string, prepare?: (root: string) => Promise<BrowserStudioSetup | void>): Promise<BrowserStudio> {
+  const root = await mkdtemp(path.join(os.tmpdir(), prefix));
+  const dataDir = path.join(root, 'data');
+  let studio: RunningStudio | undefined;
+  let browser: Browser | undefined;
+  const close = async (): Promise<void> => {
+    await browser?.close();
+    await studio?.stop();
+    await rm(root, { recursive: true, force: true });
+  };
+  try {
+    const setup = (await prepare?.(root)) ?? {};
+    studio = await startStudio(dataDir, setup.args ?? [], setup.env ?? {});
+    browser = await launchChromium();
+    const page = await browser.newPage({ viewport: setup.viewport ?? { width: 1440, height: 900 } });
+    return { root, dataDir, studio, browser, page, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
 }

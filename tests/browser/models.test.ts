@@ -1,11 +1,9 @@
-import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAVE_SHARED_MODELS, shared } from '../unit/engine/models/shared-models';
-import { ARTIFACTS, CHROMIUM, launchChromium, makePhoto, startStudio, type RunningStudio } from './helpers';
+import { ARTIFACTS, CHROMIUM, makePhoto, openBrowserStudio, type BrowserStudio, type RunningStudio } from './helpers';
 
 // Models people bring, the detail slider and the hallucination map, in a real Chromium against
 // `studio serve`: the model file goes through the file picker, is staged and imported, runs on a
@@ -14,20 +12,14 @@ import { ARTIFACTS, CHROMIUM, launchChromium, makePhoto, startStudio, type Runni
 describe.skipIf(!existsSync(CHROMIUM) || !HAVE_SHARED_MODELS)('models in the browser studio', () => {
   let root: string;
   let studio: RunningStudio;
-  let browser: Browser;
+  let env: BrowserStudio;
   let page: Page;
 
   beforeAll(async () => {
-    root = await mkdtemp(path.join(os.tmpdir(), 'loupe-models-'));
-    studio = await startStudio(path.join(root, 'data'));
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    env = await openBrowserStudio('loupe-models-');
+    ({ root, studio, page } = env);
   });
-  afterAll(async () => {
-    await browser?.close();
-    await studio?.stop();
-    if (root) await rm(root, { recursive: true, force: true });
-  });
+  afterAll(() => env?.close());
 
   it('adds a model with "Add model…", enhances with detail 60 % and shows the map', { timeout: 180_000 }, async () => {
     await page.goto(studio.url);

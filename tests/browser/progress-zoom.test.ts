@@ -1,11 +1,10 @@
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HAVE_SHARED_MODELS, shared } from '../unit/engine/models/shared-models';
-import { ARTIFACTS, CHROMIUM, launchChromium, makePhoto, startStudio, type RunningStudio } from './helpers';
+import { ARTIFACTS, CHROMIUM, makePhoto, openBrowserStudio, type BrowserStudio, type RunningStudio } from './helpers';
 
 // What the screen says while a job runs and how the photo is looked at, in a real Chromium
 // against `studio serve`: a pretrained net shows its own phases (tiles, never training), time
@@ -15,7 +14,7 @@ describe.skipIf(!existsSync(CHROMIUM))('progress, estimates and zoom in the brow
   let root: string;
   let dataDir: string;
   let studio: RunningStudio;
-  let browser: Browser;
+  let env: BrowserStudio;
   let page: Page;
 
   function thumb(name: string) {
@@ -37,22 +36,15 @@ describe.skipIf(!existsSync(CHROMIUM))('progress, estimates and zoom in the brow
   const box = async (sel: string) => (await page.locator(sel).first().boundingBox())!;
 
   beforeAll(async () => {
-    root = await mkdtemp(path.join(os.tmpdir(), 'loupe-progress-'));
-    dataDir = path.join(root, 'data');
-    studio = await startStudio(dataDir);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    env = await openBrowserStudio('loupe-progress-');
+    ({ root, dataDir, studio, page } = env);
     await page.goto(studio.url);
     const files = [await makePhoto(path.join(root, 'in', 'lakeside.jpg'), 360, 240, 'jpeg', 'dusk'), await makePhoto(path.join(root, 'in', 'cove.jpg'), 600, 160, 'jpeg', 'day')];
     await page.setInputFiles('[data-testid=file-input]', files);
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=thumb]').length === 2, undefined, { timeout: 20_000 });
   }, 60_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await studio?.stop();
-    if (root) await rm(root, { recursive: true, force: true });
-  });
+  afterAll(() => env?.close());
 
   it('makes up no time estimate before this computer has run such a job', async () => {
     await thumb('lakeside.jpg').dblclick();

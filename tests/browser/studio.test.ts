@@ -1,11 +1,10 @@
-import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, CHROMIUM, launchChromium, makePhoto, startStudio, type RunningStudio } from './helpers';
+import { ARTIFACTS, CHROMIUM, makePhoto, openBrowserStudio, type BrowserStudio, type RunningStudio } from './helpers';
 
 // The whole studio in a real Chromium against `studio serve` on a temp data dir: import, enhance
 // (bicubic and a short ZSSR), live progress and loss curve, the before/after slider, cancel,
@@ -17,7 +16,7 @@ describe.skipIf(!canRun)('studio in the browser', () => {
   let root: string;
   let dataDir: string;
   let studio: RunningStudio;
-  let browser: Browser;
+  let env: BrowserStudio;
   let page: Page;
   let hasZssr = false;
   const photos: Record<string, string> = {};
@@ -52,16 +51,14 @@ describe.skipIf(!canRun)('studio in the browser', () => {
   }
 
   beforeAll(async () => {
-    root = await mkdtemp(path.join(os.tmpdir(), 'loupe-browser-'));
-    dataDir = path.join(root, 'data');
-    photos.lakeside = await makePhoto(path.join(root, 'in', 'lakeside.jpg'), 360, 240, 'jpeg', 'dusk');
-    photos.harbour = await makePhoto(path.join(root, 'in', 'harbour.png'), 330, 220, 'png', 'day');
-    photos.pier = await makePhoto(path.join(root, 'in', 'pier.jpg'), 72, 48, 'jpeg', 'ember');
-    photos.fjord = await makePhoto(path.join(root, 'in', 'fjord.jpg'), 300, 200, 'jpeg', 'fog');
-    photos.nightfall = await makePhoto(path.join(root, 'in', 'nightfall.jpg'), 300, 200, 'jpeg', 'night');
-    studio = await startStudio(dataDir);
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    env = await openBrowserStudio('loupe-browser-', async (dir) => {
+      photos.lakeside = await makePhoto(path.join(dir, 'in', 'lakeside.jpg'), 360, 240, 'jpeg', 'dusk');
+      photos.harbour = await makePhoto(path.join(dir, 'in', 'harbour.png'), 330, 220, 'png', 'day');
+      photos.pier = await makePhoto(path.join(dir, 'in', 'pier.jpg'), 72, 48, 'jpeg', 'ember');
+      photos.fjord = await makePhoto(path.join(dir, 'in', 'fjord.jpg'), 300, 200, 'jpeg', 'fog');
+      photos.nightfall = await makePhoto(path.join(dir, 'in', 'nightfall.jpg'), 300, 200, 'jpeg', 'night');
+    });
+    ({ root, dataDir, studio, page } = env);
     page.on('pageerror', (e) => pageErrors.push(e.message));
     page.on('console', (m) => {
       if (m.type() === 'error' && /Content Security Policy|Refused to/.test(m.text())) pageErrors.push(m.text());
@@ -72,11 +69,7 @@ describe.skipIf(!canRun)('studio in the browser', () => {
     hasZssr = models.value.some((m) => m.id === 'zssr');
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await studio?.stop();
-    if (root) await rm(root, { recursive: true, force: true });
-  });
+  afterAll(() => env?.close());
 
   it('opens the studio and imports photos with the file picker', async () => {
     await page.goto(studio.url);

@@ -9,7 +9,7 @@ import type { EffectiveZssrConfig } from './config';
 import type { NetShape } from './trainer';
 
 /** Bumped whenever a change would make cached weights give different pixels. */
-export const ZSSR_ENGINE_VERSION = 'zssr-2';
+export const ZSSR_ENGINE_VERSION = 'zssr-3';
 
 /**
  * Cache key: the decoded pixels, the scale, every setting that shapes training and inference,
