@@ -62,6 +62,16 @@ export function estimateJobMs(rec: SpeedRecord | undefined, outputMP: number): n
   return rec.setupMs + rec.msPerOutputMP * outputMP;
 }
 
+/**
+ * Time left for a running job from what such jobs took here, when the job itself has no pace yet
+ * (reading the net, or a photo enlarged in one tile). Undefined before a first run, and once the
+ * job has outrun its estimate (no made-up number).
+ */
+export function bookedTimeLeftMs(rec: SpeedRecord | undefined, outputMP: number, elapsedMs: number): number | undefined {
+  const total = estimateJobMs(rec, outputMP);
+  return total === undefined || total <= elapsedMs ? undefined : Math.round(total - elapsedMs);
+}
+
 const none = z.tuple([]);
 
 export const speedsApi = {

@@ -171,5 +171,15 @@ describe.skipIf(!existsSync(CHROMIUM))('progress, estimates and zoom in the brow
     // Its time is now known: the quality preset it ran with shows an estimate.
     await expect.poll(() => page.locator('[data-testid=preset-balanced]').textContent(), { timeout: 10_000 }).toMatch(/~\d+ (s|min)|under 5 s/);
     await expect.poll(() => page.locator('[data-testid=time-estimate]').textContent()).toMatch(/on this computer/);
+
+    // The next such job has a time left from its first moment, before it has a pace of its own
+    // (reading the photo and the net): what the first one took on this computer.
+    await page.evaluate(() => (window as unknown as { seen: Set<string> }).seen.clear());
+    await thumb('lakeside.jpg').click();
+    await chooseMethod('user:realesr-compact-x4', 4);
+    await page.click('[data-testid=enhance-button]');
+    await expect.poll(() => thumb('lakeside.jpg').getAttribute('data-status'), { timeout: 180_000 }).toBe('done');
+    const again = (await page.evaluate(() => [...(window as unknown as { seen: Set<string> }).seen])).filter((s) => s.startsWith('card:'));
+    expect(again.some((s) => /Reading photo….*about .+ left/.test(s))).toBe(true);
   });
 });

@@ -17,7 +17,7 @@ const info: ModelInfo = {
   label: 'ZSSR (learns from the photo itself)',
   scales: [2, 3, 4, 8],
   description:
-    'Learns from your photo alone: a small network trained on the photo\'s own details, so it keeps its real blur and noise and invents nothing. Best at 2x on sharp subjects (edges, text, patterns, buildings); at 4x it goes in two 2x steps and adds less. For camera photos with noise or JPEG, turn on Real photo; if the photo is soft and you do not know why (lens, focus, a little shake), use Blind ZSSR. For a crisp look with invented texture pick Real-ESRGAN; for many photos quickly and faithfully, an ESRGAN model. Takes minutes; the trained model is kept per photo.',
+    'Learns from your photo alone: a small network trained on the photo\'s own details, so it keeps its real blur and noise and invents nothing. Best at 2x on sharp subjects (edges, text, patterns, buildings); at 4x it goes in two 2x steps and adds less, and Max (slower) adds most there. For camera photos with noise or JPEG, turn on Real photo; if the photo is soft and you do not know why (lens, focus, a little shake), use Blind ZSSR. For a crisp look with invented texture pick Real-ESRGAN; for many photos quickly and faithfully, an ESRGAN model. Takes minutes; the trained model is kept per photo.',
   source: 'Shocher, Cohen, Irani: "Zero-Shot" Super-Resolution using Deep Internal Learning, CVPR 2018',
   speed: 'per small photo on two cores: draft under a minute, balanced ~2 min at 2x and about twice that at 4x, max 10 minutes or more',
 };

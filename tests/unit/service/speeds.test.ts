@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobInfo } from '../../../src-main/contract/jobs';
-import { addSpeedSample, estimateJobMs, SPEED_WINDOW, speedKey } from '../../../src-main/contract/speed';
+import { addSpeedSample, bookedTimeLeftMs, estimateJobMs, SPEED_WINDOW, speedKey } from '../../../src-main/contract/speed';
 import { SpeedStore } from '../../../src-main/service/speeds';
 
 let dir: string;
@@ -34,6 +34,10 @@ describe('speed estimates', () => {
     // Twice the pixels of the measured photo: the same training, twice the enlarging.
     expect(estimateJobMs(first, 4)).toBe(40_000);
     expect(estimateJobMs(undefined, 4)).toBeUndefined();
+    // A running job without a pace of its own: the estimate less the time it has run, until it is outrun.
+    expect(bookedTimeLeftMs(first, 4, 15_000)).toBe(25_000);
+    expect(bookedTimeLeftMs(first, 4, 40_000)).toBeUndefined();
+    expect(bookedTimeLeftMs(undefined, 4, 0)).toBeUndefined();
     const second = addSpeedSample(first, { setupMs: 10_000, enlargeMs: 6_000, outputMP: 2, at: 2 });
     expect(second).toMatchObject({ setupMs: 15_000, msPerOutputMP: 4_000, runs: 2 });
     // Old runs fade: after many fast runs the estimate follows them.
