@@ -47,6 +47,11 @@ export interface SpeedSample {
   at: number;
 }
 
+/** Megapixels a job makes from a photo of this size: what the book records per job and estimates from. */
+export function outputMegapixels(width: number, height: number, scale: number): number {
+  return (width * scale * height * scale) / 1e6;
+}
+
 /** The record after one more run (a running mean over the last SPEED_WINDOW runs). */
 export function addSpeedSample(prev: SpeedRecord | undefined, s: SpeedSample): SpeedRecord {
   const perMP = s.enlargeMs / Math.max(s.outputMP, 1e-3);

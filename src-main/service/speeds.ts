@@ -5,7 +5,7 @@ import { JsonStore } from '../base/json-store';
 import { Serial } from '../base/durable';
 import type { StudioApi } from '../contract/api';
 import type { JobEvent, JobInfo, JobPhase } from '../contract/jobs';
-import { addSpeedSample, SpeedBook, speedKey, type SpeedRecord } from '../contract/speed';
+import { addSpeedSample, outputMegapixels, SpeedBook, speedKey, type SpeedRecord } from '../contract/speed';
 
 export interface SpeedDeps {
   file: string;
@@ -63,7 +63,7 @@ export class SpeedStore {
     const size = await this.deps.inputSize(job).catch(() => undefined);
     if (!size) return;
     const end = m.export ?? job.finishedAt;
-    const outputMP = (size.width * job.request.scale * size.height * job.request.scale) / 1e6;
+    const outputMP = outputMegapixels(size.width, size.height, job.request.scale);
     const key = speedKey(job.request);
     await this.serial.run(async () => {
       this.records = {
