@@ -174,11 +174,15 @@ describe.skipIf(!existsSync(CHROMIUM))('progress, estimates and zoom in the brow
 
     // The next such job has a time left from its first moment, before it has a pace of its own
     // (reading the photo and the net): what the first one took on this computer.
+    // A photo big enough that reading it and the net is seen on the card (a tiny one can finish
+    // between two renders).
+    await page.setInputFiles('[data-testid=file-input]', [await makePhoto(path.join(root, 'in', 'quay.jpg'), 640, 400, 'jpeg', 'ember')]);
+    await thumb('quay.jpg').waitFor({ timeout: 20_000 });
     await page.evaluate(() => (window as unknown as { seen: Set<string> }).seen.clear());
-    await thumb('lakeside.jpg').click();
+    await thumb('quay.jpg').click();
     await chooseMethod('user:realesr-compact-x4', 4);
     await page.click('[data-testid=enhance-button]');
-    await expect.poll(() => thumb('lakeside.jpg').getAttribute('data-status'), { timeout: 180_000 }).toBe('done');
+    await expect.poll(() => thumb('quay.jpg').getAttribute('data-status'), { timeout: 180_000 }).toBe('done');
     const again = (await page.evaluate(() => [...(window as unknown as { seen: Set<string> }).seen])).filter((s) => s.startsWith('card:'));
     expect(again.some((s) => /Reading photo….*about .+ left/.test(s))).toBe(true);
   });
