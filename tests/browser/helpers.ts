@@ -119,7 +119,6 @@ export interface BrowserStudio {
   root: string;
   dataDir: string;
   studio: RunningStudio;
-  browser: Browser;
   page: Page;
   /** Closes Chromium, stops the studio and removes the folder. */
   close(): Promise<void>;
@@ -129,7 +128,6 @@ export interface BrowserStudioSetup {
   /** Extra `studio serve` arguments. */
   args?: string[];
   env?: Record<string, string>;
-  viewport?: { width: number; height: number };
 }
 
 /**
@@ -151,8 +149,8 @@ export async function openBrowserStudio(prefix: string, prepare?: (root: string)
     const setup = (await prepare?.(root)) ?? {};
     studio = await startStudio(dataDir, setup.args ?? [], setup.env ?? {});
     browser = await launchChromium();
-    const page = await browser.newPage({ viewport: setup.viewport ?? { width: 1440, height: 900 } });
-    return { root, dataDir, studio, browser, page, close };
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    return { root, dataDir, studio, page, close };
   } catch (e) {
     await close();
     throw e;
